@@ -1,0 +1,98 @@
+//! The command line: clap types, one `Args` struct per subcommand, validation of flag values, and
+//! the glue that runs each subcommand. Nothing below this module knows about flags.
+
+mod eval;
+mod gradcheck;
+mod train;
+
+use clap::builder::PossibleValue;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::nn::Activation;
+
+pub use eval::EvalArgs;
+pub use gradcheck::GradcheckArgs;
+pub use train::TrainArgs;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mlp",
+    version,
+    about = "Train, evaluate and gradient-check multilayer perceptrons on MNIST",
+    long_about = "Train, evaluate and gradient-check multilayer perceptrons on MNIST.\n\n\
+        Backpropagation is written by hand in matrix form; the data are the four MNIST IDX files \
+        (gzip or raw) in --data-dir, $MLP_DATA_DIR or ./data.",
+    after_help = "Examples:\n  mlp train --hidden 100 --lr 0.5\n  mlp eval model.bin\n  mlp gradcheck"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a network with mini-batch SGD and save it after every epoch
+    Train(TrainArgs),
+    /// Evaluate a saved model: accuracy, loss, confusion matrix, per-class precision and recall
+    Eval(EvalArgs),
+    /// Compare backprop's gradients with central differences in f64
+    Gradcheck(GradcheckArgs),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Gradcheck(args) => gradcheck::run(args),
+    }
+}
+
+impl ValueEnum for Activation {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Activation::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
+    }
+}
+
+/// The `--loss` names; mse's output activation comes from `--output-activation`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LossName {
+    /// softmax outputs with cross-entropy
+    #[value(name = "cross-entropy", alias = "ce")]
+    CrossEntropy,
+    /// a sigmoid per class with binary cross-entropy
+    Bce,
+    /// mean squared error (half the squared error) on --output-activation outputs
+    Mse,
+}
+
+/// A `--lr`-style value: a finite number greater than zero.
+fn positive_f64(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(_) => Err("must be a finite number greater than 0".to_owned()),
+        Err(_) => Err(format!("`{text}` is not a number")),
+    }
+}
+
+/// An `--l2`-style value: a finite number, zero or more.
+fn non_negative_f64(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(_) => Err("must be a finite number of 0 or more".to_owned()),
+        Err(_) => Err(format!("`{text}` is not a number")),
+    }
+}
+
+/// A count such as `--epochs` or a layer width: a whole number of at least 1.
+fn positive_usize(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(v) => Ok(v),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
+    }
+}

@@ -1,0 +1,256 @@
+//! MNIST-like data sets on top of `idx`: finding the four files, pairing images with labels,
+//! scaling pixels and cutting mini-batches.
+//!
+//! Images stay as `u8` in memory (60,000 x 784 bytes = 47 MB for MNIST) and are scaled to
+//! `x = pixel / 255` only when a batch is gathered, into a buffer the caller reuses.
+
+use std::env;
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array2, ArrayViewMut2};
+
+use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
+use crate::float::Float;
+
+/// Number of classes in MNIST-like data sets (digits 0-9, or Fashion-MNIST's ten kinds of clothing).
+pub const CLASSES: usize = 10;
+
+/// The environment variable naming the data directory when `--data-dir` is not given.
+pub const DATA_DIR_ENV: &str = "MLP_DATA_DIR";
+
+/// A labelled image set: `images` is (samples, rows * cols) of raw pixels, `labels` is (samples).
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub images: Array2<u8>,
+    pub labels: Vec<u8>,
+    pub rows: usize,
+    pub cols: usize,
+}
+
+/// Which part of a data set to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    Train,
+    Test,
+}
+
+impl Split {
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Test => "test",
+        }
+    }
+
+    /// The file-name stems under which this split's images and labels are published.
+    fn stems(self) -> (&'static str, &'static str) {
+        match self {
+            Split::Train => ("train-images", "train-labels"),
+            Split::Test => ("t10k-images", "t10k-labels"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error(transparent)]
+    Idx(#[from] IdxError),
+    #[error(
+        "MNIST {split} files not found in {dir} ({source_of_dir})\n  looked for: {looked_for}\n  \
+         get MNIST: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, \
+         t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (for example from \
+         https://ossci-datasets.s3.amazonaws.com/mnist/) into that directory, \
+         or point --data-dir or {DATA_DIR_ENV} at a directory that has them"
+    )]
+    Missing {
+        split: &'static str,
+        dir: String,
+        source_of_dir: String,
+        looked_for: String,
+    },
+    #[error("{}: expected {expected}, found {found}", path.display())]
+    Shape {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+    #[error("{} and {}: {images} images but {labels} labels", images_path.display(), labels_path.display())]
+    CountMismatch {
+        images_path: PathBuf,
+        labels_path: PathBuf,
+        images: usize,
+        labels: usize,
+    },
+    #[error("{}: label {label} of sample {index} is outside the class range 0..={max}", path.display(), max = CLASSES - 1)]
+    LabelOutOfRange { path: PathBuf, index: usize, label: u8 },
+}
+
+/// A data directory and how it was chosen, for messages.
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    pub path: PathBuf,
+    pub chosen_by: &'static str,
+}
+
+impl DataDir {
+    /// `--data-dir` if given, else `$MLP_DATA_DIR`, else `./data`.
+    pub fn resolve(flag: Option<&Path>) -> Self {
+        if let Some(path) = flag {
+            return Self {
+                path: path.to_owned(),
+                chosen_by: "from --data-dir",
+            };
+        }
+        match env::var_os(DATA_DIR_ENV) {
+            Some(dir) if !dir.is_empty() => Self {
+                path: dir.into(),
+                chosen_by: "from MLP_DATA_DIR",
+            },
+            _ => Self {
+                path: PathBuf::from("data"),
+                chosen_by: "the default ./data",
+            },
+        }
+    }
+}
+
+/// The image and label files of one split.
+#[derive(Clone, Debug)]
+pub struct SplitFiles {
+    pub images: PathBuf,
+    pub labels: PathBuf,
+}
+
+/// Finds a split's two files in `dir`, under any of the usual spellings, compressed or not.
+pub fn locate(dir: &DataDir, split: Split) -> Result<SplitFiles, DataError> {
+    let (images_stem, labels_stem) = split.stems();
+    let images = candidates(images_stem, 3);
+    let labels = candidates(labels_stem, 1);
+    let find = |names: &[String]| names.iter().map(|n| dir.path.join(n)).find(|p| p.is_file());
+    match (find(&images), find(&labels)) {
+        (Some(images), Some(labels)) => Ok(SplitFiles { images, labels }),
+        (found_images, found_labels) => {
+            let mut missing = Vec::new();
+            if found_images.is_none() {
+                missing.extend(images);
+            }
+            if found_labels.is_none() {
+                missing.extend(labels);
+            }
+            Err(DataError::Missing {
+                split: split.name(),
+                dir: dir.path.display().to_string(),
+                source_of_dir: dir.chosen_by.to_owned(),
+                looked_for: missing.join(", "),
+            })
+        }
+    }
+}
+
+/// The dimensions and elements of `array` if it holds u8 values in `ndims` dimensions.
+fn expect_u8(array: IdxArray, ndims: usize, path: &Path, expected: &str) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+    match array {
+        IdxArray {
+            dims,
+            data: IdxData::U8(values),
+        } if dims.len() == ndims => Ok((dims, values)),
+        other => Err(DataError::Shape {
+            path: path.to_owned(),
+            expected: expected.to_owned(),
+            found: format!("{} elements of dimensions {:?}", other.data.element_type(), other.dims),
+        }),
+    }
+}
+
+/// `train-images-idx3-ubyte`, `train-images.idx3-ubyte`, each with and without `.gz`.
+fn candidates(stem: &str, ndims: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    for sep in ['-', '.'] {
+        let base = format!("{stem}{sep}idx{ndims}-ubyte");
+        names.push(format!("{base}.gz"));
+        names.push(base);
+    }
+    names
+}
+
+/// Loads one split from `dir`.
+pub fn load_split(dir: &DataDir, split: Split) -> Result<Dataset, DataError> {
+    let files = locate(dir, split)?;
+    Dataset::from_files(&files.images, &files.labels)
+}
+
+impl Dataset {
+    /// Reads and pairs an image file (u8, samples x rows x cols) with a label file (u8, samples).
+    pub fn from_files(images_path: &Path, labels_path: &Path) -> Result<Self, DataError> {
+        let images = read_idx_file(images_path)?;
+        let labels = read_idx_file(labels_path)?;
+        Self::from_arrays(images, labels, images_path, labels_path)
+    }
+
+    fn from_arrays(
+        images: IdxArray,
+        labels: IdxArray,
+        images_path: &Path,
+        labels_path: &Path,
+    ) -> Result<Self, DataError> {
+        let (image_dims, pixels) = expect_u8(
+            images,
+            3,
+            images_path,
+            "u8 images of 3 dimensions (samples, rows, cols)",
+        )?;
+        let (_, labels) = expect_u8(labels, 1, labels_path, "u8 labels of 1 dimension (samples)")?;
+        let [samples, rows, cols] = image_dims[..] else {
+            unreachable!("expect_u8 checked 3 dimensions")
+        };
+        if samples != labels.len() {
+            return Err(DataError::CountMismatch {
+                images_path: images_path.to_owned(),
+                labels_path: labels_path.to_owned(),
+                images: samples,
+                labels: labels.len(),
+            });
+        }
+        if let Some(index) = labels.iter().position(|&l| usize::from(l) >= CLASSES) {
+            return Err(DataError::LabelOutOfRange {
+                path: labels_path.to_owned(),
+                index,
+                label: labels[index],
+            });
+        }
+        let images = Array2::from_shape_vec((samples, rows * cols), pixels)
+            .expect("the IDX reader checked that the payload matches the dimensions");
+        Ok(Self {
+            images,
+            labels,
+            rows,
+            cols,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Pixels per image (the network's input width).
+    pub fn features(&self) -> usize {
+        self.images.ncols()
+    }
+
+    /// Scales the samples `indices` into `x` (batch, features) as `pixel / 255`, and writes their
+    /// one-hot labels into `targets` (batch, CLASSES). Both views must have `indices.len()` rows.
+    pub fn gather<F: Float>(&self, indices: &[usize], mut x: ArrayViewMut2<F>, mut targets: ArrayViewMut2<F>) {
+        let scaled: [F; 256] = std::array::from_fn(|p| F::of(p as f64 / 255.0));
+        for ((&i, mut x_row), mut t_row) in indices.iter().zip(x.rows_mut()).zip(targets.rows_mut()) {
+            for (xv, &p) in x_row.iter_mut().zip(self.images.row(i)) {
+                *xv = scaled[usize::from(p)];
+            }
+            t_row.fill(F::zero());
+            t_row[usize::from(self.labels[i])] = F::one();
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Evaluation of a network on a whole data set: mean loss, accuracy and the confusion matrix.
+//!
+//! Runs forward only, in blocks of rows, reusing one input buffer and one trace.
+
+use ndarray::{Array2, s};
+
+use crate::data::dataset::{CLASSES, Dataset};
+use crate::float::Float;
+use crate::metrics::{Accuracy, ConfusionMatrix};
+use crate::nn::Network;
+use crate::nn::network::argmax_rows;
+
+/// Rows per forward pass during evaluation: large enough for efficient matrix products, small
+/// enough that the activations stay a few megabytes.
+pub const EVAL_BLOCK_ROWS: usize = 1000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Mean per-sample loss, without any L2 penalty.
+    pub loss: f64,
+    pub confusion: ConfusionMatrix,
+}
+
+impl Evaluation {
+    pub fn accuracy(&self) -> Accuracy {
+        self.confusion.accuracy()
+    }
+}
+
+/// Loss and confusion matrix of `network` over every sample of `data`.
+pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
+    let block = EVAL_BLOCK_ROWS.min(data.len()).max(1);
+    let mut x = Array2::<F>::zeros((block, data.features()));
+    let mut t = Array2::<F>::zeros((block, CLASSES));
+    let mut trace = network.trace(block);
+    let mut confusion = ConfusionMatrix::new(CLASSES);
+    let mut total_loss = 0.0;
+    let indices: Vec<usize> = (0..data.len()).collect();
+    for chunk in indices.chunks(block) {
+        let rows = chunk.len();
+        data.gather(chunk, x.slice_mut(s![..rows, ..]), t.slice_mut(s![..rows, ..]));
+        let logits = network.forward(x.slice(s![..rows, ..]), &mut trace);
+        total_loss += network.loss.total(logits, t.slice(s![..rows, ..])).as_f64();
+        for (&i, predicted) in chunk.iter().zip(argmax_rows(logits)) {
+            confusion.record(usize::from(data.labels[i]), predicted);
+        }
+    }
+    Evaluation {
+        loss: total_loss / data.len().max(1) as f64,
+        confusion,
+    }
+}

@@ -1,0 +1,202 @@
+//! Numerical gradient checking: backprop's gradient of every weight and bias against central
+//! differences, in f64, through the very same layers that train in f32.
+//!
+//! ```text
+//! numeric_i = [8 (L(θ + ε eᵢ) - L(θ - ε eᵢ)) - (L(θ + 2ε eᵢ) - L(θ - 2ε eᵢ))] / 12ε
+//! relative error = |analytic - numeric| / max(|analytic| + |numeric|, 1e-12)
+//! ```
+//!
+//! The five-point central difference has truncation error O(ε⁴) instead of the two-point O(ε²), so
+//! ε can be 2e-4, where rounding in the loss (about 1e-16 / ε) is small even for gradients near 1e-6
+//! (a leaky-relu unit in its 0.01 slope gives such). With the two-point formula, roundoff alone put
+//! those entries above 1e-6. ε must stay well below the distance of any relu pre-activation from
+//! its kink: at 3e-3 some random nets cross one.
+
+use ndarray::{Array2, ArrayView2};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::Serialize;
+
+use crate::nn::{Activation, Gradients, Init, Loss, Network};
+
+/// The default tolerance on the worst relative error.
+pub const DEFAULT_TOLERANCE: f64 = 1e-6;
+/// The default finite-difference step.
+pub const DEFAULT_EPSILON: f64 = 2e-4;
+
+/// One network and batch to check.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckConfig {
+    /// Layer widths, input to output.
+    pub sizes: Vec<usize>,
+    #[serde(serialize_with = "serialize_display")]
+    pub activation: Activation,
+    #[serde(serialize_with = "serialize_display")]
+    pub loss: Loss,
+    pub l2: f64,
+    pub samples: usize,
+    pub epsilon: f64,
+    pub seed: u64,
+}
+
+/// The outcome of checking one configuration.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckResult {
+    pub config: CheckConfig,
+    #[serde(flatten)]
+    pub worst: Discrepancy,
+}
+
+/// The worst disagreement between backprop and central differences over a network's parameters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Discrepancy {
+    /// How many parameters were compared.
+    pub parameters: usize,
+    /// The worst relative error over all parameters.
+    pub worst_relative_error: f64,
+    /// Where it occurred, e.g. `layers.1.weight[3]`.
+    pub worst_parameter: String,
+    pub analytic: f64,
+    pub numeric: f64,
+}
+
+impl CheckResult {
+    pub fn passes(&self, tolerance: f64) -> bool {
+        self.worst.worst_relative_error <= tolerance
+    }
+}
+
+/// The suite `mlp gradcheck` runs with no flags: every activation with every loss, with and without
+/// L2, on a 3-5-3 net with 5 samples and on a 4-5-4-3 net with two hidden layers.
+pub fn default_suite(epsilon: f64, seed: u64) -> Vec<CheckConfig> {
+    let losses = [
+        Loss::CrossEntropy,
+        Loss::BinaryCrossEntropy,
+        Loss::MeanSquaredError(Activation::Sigmoid),
+        Loss::MeanSquaredError(Activation::Identity),
+    ];
+    let nets: [&[usize]; 2] = [&[3, 5, 3], &[4, 5, 4, 3]];
+    let mut suite = Vec::new();
+    for sizes in nets {
+        for activation in Activation::ALL {
+            for loss in losses {
+                for l2 in [0.0, 0.1] {
+                    suite.push(CheckConfig {
+                        sizes: sizes.to_vec(),
+                        activation,
+                        loss,
+                        l2,
+                        samples: 5,
+                        epsilon,
+                        seed,
+                    });
+                }
+            }
+        }
+    }
+    suite
+}
+
+/// Builds the configuration's network and batch from its seed and checks every parameter.
+pub fn check(config: &CheckConfig) -> CheckResult {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let init = Init::default_for(config.activation);
+    let mut network = Network::<f64>::new(&config.sizes, config.activation, config.loss, init, &mut rng);
+    let (x, t) = random_batch(&config.sizes, config.samples, &mut rng);
+
+    // Biases start at zero; nonzero ones make the check exercise them like the weights.
+    for layer in &mut network.layers {
+        layer
+            .bias
+            .mapv_inplace(|_| 0.1 * Distribution::<f64>::sample(&StandardNormal, &mut rng));
+    }
+
+    let analytic = backprop_gradients(&network, x.view(), t.view(), config.l2);
+    let worst = compare(&mut network, x.view(), t.view(), config.l2, config.epsilon, &analytic);
+    CheckResult {
+        config: config.clone(),
+        worst,
+    }
+}
+
+/// Backprop's gradient of the mean loss plus L2 for the batch (x, t).
+pub fn backprop_gradients(network: &Network<f64>, x: ArrayView2<f64>, t: ArrayView2<f64>, l2: f64) -> Gradients<f64> {
+    let mut trace = network.trace(x.nrows());
+    let mut grads = network.zero_gradients();
+    network.forward(x, &mut trace);
+    network.backward(x, &mut trace, t, l2, &mut grads);
+    grads
+}
+
+/// Compares `analytic` with central differences of the loss, parameter by parameter.
+pub fn compare(
+    network: &mut Network<f64>,
+    x: ArrayView2<f64>,
+    t: ArrayView2<f64>,
+    l2: f64,
+    epsilon: f64,
+    analytic: &Gradients<f64>,
+) -> Discrepancy {
+    let mut trace = network.trace(x.nrows());
+    let names = parameter_names(network);
+    let analytic: Vec<Vec<f64>> = analytic.slices().map(<[f64]>::to_vec).collect();
+    let mut worst = Discrepancy::default();
+    for (p, name) in names.iter().enumerate() {
+        for (i, &a) in analytic[p].iter().enumerate() {
+            let mut loss_at = |delta: f64| {
+                let value = slot(network, p, i);
+                let original = *value;
+                *value = original + delta;
+                let logits = network.forward(x, &mut trace).to_owned();
+                let loss = network.loss(logits.view(), t, l2);
+                *slot(network, p, i) = original;
+                loss
+            };
+            let near = loss_at(epsilon) - loss_at(-epsilon);
+            let far = loss_at(2.0 * epsilon) - loss_at(-2.0 * epsilon);
+            let numeric = (8.0 * near - far) / (12.0 * epsilon);
+            let error = (a - numeric).abs() / (a.abs() + numeric.abs()).max(1e-12);
+            worst.parameters += 1;
+            if error > worst.worst_relative_error || worst.worst_parameter.is_empty() {
+                worst.worst_relative_error = error;
+                worst.worst_parameter = format!("{name}[{i}]");
+                worst.analytic = a;
+                worst.numeric = numeric;
+            }
+        }
+    }
+    worst
+}
+
+fn slot(network: &mut Network<f64>, parameter: usize, index: usize) -> &mut f64 {
+    let (_, values) = network
+        .parameters_mut()
+        .nth(parameter)
+        .expect("parameter index in range");
+    &mut values[index]
+}
+
+/// `layers.0.weight`, `layers.0.bias`, ... in the order of `Network::parameters_mut`.
+pub fn parameter_names<F>(network: &Network<F>) -> Vec<String> {
+    (0..network.layers.len())
+        .flat_map(|i| [format!("layers.{i}.weight"), format!("layers.{i}.bias")])
+        .collect()
+}
+
+/// Inputs ~ N(0, 1) (samples, sizes[0]) and one-hot targets of random classes (samples, outputs).
+fn random_batch(sizes: &[usize], samples: usize, rng: &mut ChaCha8Rng) -> (Array2<f64>, Array2<f64>) {
+    let inputs = sizes[0];
+    let outputs = sizes[sizes.len() - 1];
+    let x = Array2::from_shape_simple_fn((samples, inputs), || StandardNormal.sample(rng));
+    let mut t = Array2::zeros((samples, outputs));
+    for mut row in t.rows_mut() {
+        let class = rng.random_range(0..outputs);
+        row[class] = 1.0;
+    }
+    (x, t)
+}
+
+fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}

@@ -1,0 +1,17 @@
+//! mlp: multilayer perceptrons on MNIST with backpropagation written by hand on ndarray.
+//!
+//! The library does all the work and never prints; the `mlp` binary parses flags, calls it and
+//! reports. Layout: `data` (IDX files, data sets), `nn` (layers, activations, losses, the network),
+//! `optim`, `train`, `evaluate`, `metrics`, `gradcheck`, `model_file`, and `cli` with `report` on top.
+
+pub mod cli;
+pub mod data;
+pub mod evaluate;
+pub mod float;
+pub mod gradcheck;
+pub mod metrics;
+pub mod model_file;
+pub mod nn;
+pub mod optim;
+pub mod report;
+pub mod train;

@@ -1,0 +1,141 @@
+//! Element-wise activations `a = f(z)` and their derivatives.
+//!
+//! | name       | f(z)                      | f'(z), written in terms of a = f(z) |
+//! |------------|---------------------------|-------------------------------------|
+//! | sigmoid    | 1 / (1 + e^-z)            | a (1 - a)                           |
+//! | tanh       | tanh z                    | 1 - a²                              |
+//! | relu       | max(0, z)                 | 1 if a > 0 else 0                   |
+//! | leaky-relu | z if z > 0 else 0.01 z    | 1 if a > 0 else 0.01                |
+//! | identity   | z                         | 1                                   |
+//!
+//! Every derivative is a function of the output `a`, so the forward pass keeps only the outputs and
+//! backward needs no copy of `z`. (At z = 0 relu and leaky-relu take the left derivative.)
+
+use std::fmt;
+
+use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+
+use crate::float::Float;
+
+/// The slope of leaky-relu for negative inputs.
+pub const LEAKY_RELU_SLOPE: f64 = 0.01;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Activation {
+    Sigmoid,
+    Tanh,
+    Relu,
+    LeakyRelu,
+    Identity,
+}
+
+impl Activation {
+    pub const ALL: [Activation; 5] = [Self::Sigmoid, Self::Tanh, Self::Relu, Self::LeakyRelu, Self::Identity];
+
+    /// The name used on the command line and in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sigmoid => "sigmoid",
+            Self::Tanh => "tanh",
+            Self::Relu => "relu",
+            Self::LeakyRelu => "leaky-relu",
+            Self::Identity => "identity",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// f(z) for one value.
+    pub fn apply<F: Float>(self, z: F) -> F {
+        match self {
+            Self::Sigmoid => sigmoid(z),
+            Self::Tanh => z.tanh(),
+            Self::Relu => z.max(F::zero()),
+            Self::LeakyRelu => {
+                if z > F::zero() {
+                    z
+                } else {
+                    F::of(LEAKY_RELU_SLOPE) * z
+                }
+            }
+            Self::Identity => z,
+        }
+    }
+
+    /// f'(z) for one value, from the output a = f(z).
+    pub fn derivative<F: Float>(self, a: F) -> F {
+        match self {
+            Self::Sigmoid => a * (F::one() - a),
+            Self::Tanh => F::one() - a * a,
+            Self::Relu => {
+                if a > F::zero() {
+                    F::one()
+                } else {
+                    F::zero()
+                }
+            }
+            Self::LeakyRelu => {
+                if a > F::zero() {
+                    F::one()
+                } else {
+                    F::of(LEAKY_RELU_SLOPE)
+                }
+            }
+            Self::Identity => F::one(),
+        }
+    }
+
+    /// Forward, in place: z (batch, units) becomes a = f(z).
+    pub fn forward<F: Float>(self, mut z: ArrayViewMut2<F>) {
+        if self != Self::Identity {
+            z.mapv_inplace(|v| self.apply(v));
+        }
+    }
+
+    /// Backward, in place: given a = f(z) (batch, units), turns da = dL/da into dz = da ⊙ f'(z).
+    pub fn backward<F: Float>(self, a: ArrayView2<F>, mut d: ArrayViewMut2<F>) {
+        if self != Self::Identity {
+            Zip::from(&mut d).and(&a).for_each(|d, &a| *d *= self.derivative(a));
+        }
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The logistic sigmoid, without overflow: e^-z is only formed for z >= 0 and e^z for z < 0.
+pub fn sigmoid<F: Float>(z: F) -> F {
+    if z >= F::zero() {
+        F::one() / (F::one() + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (F::one() + e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sigmoid_is_finite_and_symmetric_at_extremes() {
+        for z in [-1000.0f32, -88.0, -20.0, 0.0, 20.0, 88.0, 1000.0] {
+            let s = sigmoid(z);
+            assert!(s.is_finite() && (0.0..=1.0).contains(&s), "sigmoid({z}) = {s}");
+            assert!((s + sigmoid(-z) - 1.0).abs() < 1e-6);
+        }
+        assert_eq!(sigmoid(0.0f64), 0.5);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for a in Activation::ALL {
+            assert_eq!(Activation::from_name(a.name()), Some(a));
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The dense (fully connected) layer: forward and backward side by side.
+//!
+//! Batch-major: x (batch, in), W (in, out), b (out), z (batch, out).
+//!
+//! ```text
+//! forward:   z  = x·W + b
+//! backward:  dW = xᵀ·dz      db = Σ_batch dz      dx = dz·Wᵀ
+//! ```
+
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
+
+use super::linalg::gemm;
+use crate::float::Float;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense<F> {
+    /// (in, out): column j holds the weights into output unit j.
+    pub weight: Array2<F>,
+    /// (out)
+    pub bias: Array1<F>,
+}
+
+impl<F: Float> Dense<F> {
+    pub fn zeros(inputs: usize, outputs: usize) -> Self {
+        Self {
+            weight: Array2::zeros((inputs, outputs)),
+            bias: Array1::zeros(outputs),
+        }
+    }
+
+    pub fn inputs(&self) -> usize {
+        self.weight.nrows()
+    }
+
+    pub fn outputs(&self) -> usize {
+        self.weight.ncols()
+    }
+
+    /// z = x·W + b; x: (batch, in), z: (batch, out), overwritten.
+    pub fn forward(&self, x: ArrayView2<F>, mut z: ArrayViewMut2<F>) {
+        for mut row in z.rows_mut() {
+            row.assign(&self.bias);
+        }
+        gemm(F::one(), x, self.weight.view(), F::one(), &mut z);
+    }
+
+    /// Given the layer's input x (batch, in) and dz = dL/dz (batch, out), overwrites
+    /// dweight (in, out) with xᵀ·dz, dbias (out) with the column sums of dz and, when asked,
+    /// dx (batch, in) with dz·Wᵀ.
+    pub fn backward(
+        &self,
+        x: ArrayView2<F>,
+        dz: ArrayView2<F>,
+        mut dweight: ArrayViewMut2<F>,
+        mut dbias: ArrayViewMut1<F>,
+        dx: Option<ArrayViewMut2<F>>,
+    ) {
+        gemm(F::one(), x.t(), dz, F::zero(), &mut dweight);
+        dbias.fill(F::zero());
+        for row in dz.axis_iter(Axis(0)) {
+            dbias += &row;
+        }
+        if let Some(mut dx) = dx {
+            gemm(F::one(), dz, self.weight.t(), F::zero(), &mut dx);
+        }
+    }
+}

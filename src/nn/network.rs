@@ -1,0 +1,236 @@
+//! The multilayer perceptron: dense layers with one hidden activation, and a loss that owns the
+//! output layer's nonlinearity.
+//!
+//! ```text
+//! a₀ = x                          (batch, sizes[0])
+//! zᵢ = aᵢ₋₁·Wᵢ + bᵢ,  aᵢ = f(zᵢ)  for the hidden layers i = 1 .. L-1
+//! z_L = a_{L-1}·W_L + b_L         the logits (batch, classes); the loss turns them into outputs
+//! ```
+//!
+//! The loss of a batch is the mean per-sample loss plus the L2 penalty `λ/2 · Σ‖Wᵢ‖²` on weights
+//! (never biases), whose gradient adds `λ·Wᵢ` to `dWᵢ`.
+//!
+//! `forward` fills a `Trace` (the buffers backward needs) and `backward` fills a `Gradients`; both
+//! are allocated once for the largest batch and reused, so a training step allocates nothing.
+
+use ndarray::{Array1, Array2, ArrayView2, s};
+use rand::Rng;
+
+use super::activation::Activation;
+use super::init::Init;
+use super::layer::Dense;
+use super::loss::Loss;
+use crate::float::Float;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network<F> {
+    pub layers: Vec<Dense<F>>,
+    /// The activation of every hidden layer.
+    pub activation: Activation,
+    pub loss: Loss,
+}
+
+/// What the forward pass keeps for backward: each layer's output for the current batch.
+#[derive(Clone, Debug)]
+pub struct Trace<F> {
+    /// outputs[i]: (capacity, units of layer i); a = f(z) for hidden layers, the logits for the last.
+    outputs: Vec<Array2<F>>,
+    /// deltas[i]: (capacity, units of layer i), dL/dz of layer i during backward.
+    deltas: Vec<Array2<F>>,
+    /// Rows of the current batch.
+    rows: usize,
+}
+
+/// dL/dW and dL/db for every layer, shaped like the network's parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradients<F> {
+    pub layers: Vec<Dense<F>>,
+}
+
+impl<F: Float> Network<F> {
+    /// A network with layer widths `sizes` (input, hidden..., output), weights drawn by `init`.
+    pub fn new<R: Rng + ?Sized>(sizes: &[usize], activation: Activation, loss: Loss, init: Init, rng: &mut R) -> Self {
+        assert!(
+            sizes.len() >= 2 && sizes.iter().all(|&s| s > 0),
+            "layer sizes {sizes:?} must be positive"
+        );
+        let layers = sizes
+            .windows(2)
+            .map(|w| Dense {
+                weight: init.weights(w[0], w[1], rng),
+                bias: Array1::zeros(w[1]),
+            })
+            .collect();
+        Self {
+            layers,
+            activation,
+            loss,
+        }
+    }
+
+    /// Layer widths: input, hidden..., output.
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![self.layers[0].inputs()];
+        sizes.extend(self.layers.iter().map(Dense::outputs));
+        sizes
+    }
+
+    pub fn inputs(&self) -> usize {
+        self.layers[0].inputs()
+    }
+
+    pub fn outputs(&self) -> usize {
+        self.layers[self.layers.len() - 1].outputs()
+    }
+
+    /// Number of weights and biases.
+    pub fn parameter_count(&self) -> usize {
+        self.layers.iter().map(|l| l.weight.len() + l.bias.len()).sum()
+    }
+
+    /// Buffers for batches of up to `capacity` rows.
+    pub fn trace(&self, capacity: usize) -> Trace<F> {
+        let buffers = || {
+            self.layers
+                .iter()
+                .map(|l| Array2::zeros((capacity, l.outputs())))
+                .collect()
+        };
+        Trace {
+            outputs: buffers(),
+            deltas: buffers(),
+            rows: 0,
+        }
+    }
+
+    /// Zeroed gradients shaped like this network.
+    pub fn zero_gradients(&self) -> Gradients<F> {
+        Gradients {
+            layers: self
+                .layers
+                .iter()
+                .map(|l| Dense::zeros(l.inputs(), l.outputs()))
+                .collect(),
+        }
+    }
+
+    /// Runs x (batch, inputs) through the network; returns the logits (batch, outputs), which stay
+    /// in `trace` with every hidden output for `backward`.
+    pub fn forward<'t>(&self, x: ArrayView2<F>, trace: &'t mut Trace<F>) -> ArrayView2<'t, F> {
+        let rows = x.nrows();
+        trace.ensure_capacity(self, rows);
+        trace.rows = rows;
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let (done, rest) = trace.outputs.split_at_mut(i);
+            let input = if i == 0 { x } else { done[i - 1].slice(s![..rows, ..]) };
+            let mut z = rest[0].slice_mut(s![..rows, ..]);
+            layer.forward(input, z.view_mut());
+            if i < last {
+                self.activation.forward(z);
+            }
+        }
+        trace.outputs[last].slice(s![..rows, ..])
+    }
+
+    /// Backward pass for the batch `x` that `trace` holds, against targets `t` (batch, outputs).
+    /// Overwrites `grads` with the gradient of the mean loss plus the L2 penalty `l2`.
+    pub fn backward(&self, x: ArrayView2<F>, trace: &mut Trace<F>, t: ArrayView2<F>, l2: F, grads: &mut Gradients<F>) {
+        let rows = trace.rows;
+        assert_eq!(x.nrows(), rows, "backward needs the batch that forward saw");
+        let last = self.layers.len() - 1;
+        let Trace { outputs, deltas, .. } = trace;
+
+        let mut dz = deltas[last].slice_mut(s![..rows, ..]);
+        dz.assign(&outputs[last].slice(s![..rows, ..]));
+        self.loss.backward(dz, t);
+
+        for (i, layer) in self.layers.iter().enumerate().rev() {
+            let (below, this) = deltas.split_at_mut(i);
+            let dz = this[0].slice(s![..rows, ..]);
+            let input = if i == 0 {
+                x
+            } else {
+                outputs[i - 1].slice(s![..rows, ..])
+            };
+            let grad = &mut grads.layers[i];
+            let dx = below.last_mut().map(|d| d.slice_mut(s![..rows, ..]));
+            layer.backward(input, dz, grad.weight.view_mut(), grad.bias.view_mut(), dx);
+            if i > 0 {
+                self.activation.backward(input, below[i - 1].slice_mut(s![..rows, ..]));
+            }
+            if l2 != F::zero() {
+                grad.weight.scaled_add(l2, &layer.weight);
+            }
+        }
+    }
+
+    /// The batch's mean loss from the logits of the last `forward`, plus the L2 penalty.
+    pub fn loss(&self, logits: ArrayView2<F>, t: ArrayView2<F>, l2: F) -> F {
+        let data = self.loss.total(logits, t) / F::of(logits.nrows() as f64);
+        data + self.l2_penalty(l2)
+    }
+
+    /// λ/2 · Σ‖W‖² over every layer's weights.
+    pub fn l2_penalty(&self, l2: F) -> F {
+        if l2 == F::zero() {
+            return F::zero();
+        }
+        let squares: F = self
+            .layers
+            .iter()
+            .map(|l| l.weight.iter().map(|&w| w * w).sum::<F>())
+            .sum();
+        F::of(0.5) * l2 * squares
+    }
+
+    /// The network's outputs (probabilities for softmax and sigmoid) for x (batch, inputs).
+    pub fn predict(&self, x: ArrayView2<F>) -> Array2<F> {
+        let mut trace = self.trace(x.nrows());
+        let mut outputs = self.forward(x, &mut trace).to_owned();
+        self.loss.output_activation().forward(outputs.view_mut());
+        outputs
+    }
+
+    /// Every parameter as a flat slice, in the order W₁, b₁, W₂, b₂, ...; `is_weight` tells them apart.
+    pub fn parameters_mut(&mut self) -> impl Iterator<Item = (bool, &mut [F])> {
+        self.layers.iter_mut().flat_map(|l| {
+            let weight = l.weight.as_slice_mut().expect("weights are contiguous");
+            let bias = l.bias.as_slice_mut().expect("biases are contiguous");
+            [(true, weight), (false, bias)]
+        })
+    }
+}
+
+impl<F: Float> Gradients<F> {
+    /// Every gradient as a flat slice, in the order of `Network::parameters_mut`.
+    pub fn slices(&self) -> impl Iterator<Item = &[F]> {
+        self.layers.iter().flat_map(|l| {
+            [
+                l.weight.as_slice().expect("contiguous"),
+                l.bias.as_slice().expect("contiguous"),
+            ]
+        })
+    }
+}
+
+impl<F: Float> Trace<F> {
+    fn ensure_capacity(&mut self, network: &Network<F>, rows: usize) {
+        if self.outputs.first().is_none_or(|o| o.nrows() < rows) {
+            *self = network.trace(rows);
+        }
+    }
+}
+
+/// The index of the largest value of each row of `outputs` (batch, classes): the predicted classes.
+pub fn argmax_rows<F: Float>(outputs: ArrayView2<'_, F>) -> impl Iterator<Item = usize> + '_ {
+    outputs.into_outer_iter().map(|row| {
+        let mut best = 0;
+        for (j, &v) in row.iter().enumerate() {
+            if v > row[best] {
+                best = j;
+            }
+        }
+        best
+    })
+}

@@ -1,0 +1,90 @@
+//! Terminal output: the per-epoch progress bar and the human-readable lines.
+//!
+//! The progress bar goes to stderr and is hidden when stderr is not a terminal or with `--quiet`.
+//! Human lines go to stdout, or to stderr when stdout carries JSON.
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Where human-readable text goes, chosen once from `--json` and `--quiet`.
+#[derive(Clone, Copy, Debug)]
+pub struct Console {
+    json: bool,
+    quiet: bool,
+}
+
+impl Console {
+    pub fn new(json: bool, quiet: bool) -> Self {
+        Self { json, quiet }
+    }
+
+    /// Prints a human-readable line (stdout, or stderr when stdout carries JSON); nothing with --quiet.
+    pub fn line(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        // A closed pipe (e.g. `mlp train | head`) must not abort a training run.
+        let _ = if self.json {
+            writeln!(io::stderr(), "{text}")
+        } else {
+            writeln!(io::stdout(), "{text}")
+        };
+    }
+
+    /// Prints `value` as one line of JSON on stdout when --json was given.
+    pub fn json(&self, value: &serde_json::Value) {
+        if self.json {
+            let _ = writeln!(io::stdout(), "{value}");
+        }
+    }
+
+    /// A progress bar of `len` steps on stderr, hidden when it would not be seen.
+    pub fn progress(&self, len: u64, prefix: String) -> Progress {
+        let bar = if self.quiet || !io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{prefix} [{bar:30.cyan/blue}] {pos}/{len} {msg} {elapsed}<{eta}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        };
+        bar.set_prefix(prefix);
+        Progress {
+            bar,
+            running_loss: 0.0,
+            steps: 0,
+        }
+    }
+}
+
+/// One epoch's progress bar, showing the running mean of the mini-batch losses.
+pub struct Progress {
+    bar: ProgressBar,
+    running_loss: f64,
+    steps: u64,
+}
+
+/// How often (in steps) the loss shown on the bar is refreshed; formatting it every step is waste.
+const MESSAGE_EVERY: u64 = 25;
+
+impl Progress {
+    pub fn step(&mut self, loss: f64) {
+        self.running_loss += loss;
+        self.steps += 1;
+        self.bar.inc(1);
+        if self.steps % MESSAGE_EVERY == 0 && !self.bar.is_hidden() {
+            self.bar
+                .set_message(format!("loss {:.4}", self.running_loss / self.steps as f64));
+        }
+    }
+
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
