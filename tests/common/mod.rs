@@ -1,0 +1,86 @@
+//! Helpers shared by the integration tests: finding real MNIST, writing small IDX files.
+#![allow(dead_code)] // each test binary uses its own subset of these helpers
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+/// The directories searched for real MNIST, in order: `$MLP_DATA_DIR`, `./data`, `../shared/data/mnist`.
+pub fn mnist_candidates() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::var_os("MLP_DATA_DIR").filter(|d| !d.is_empty()) {
+        dirs.push(PathBuf::from(dir));
+    }
+    dirs.push(root.join("data"));
+    dirs.push(root.join("../shared/data/mnist"));
+    dirs
+}
+
+/// The first candidate directory holding the MNIST training images. When there is none the test
+/// is skipped with a printed reason, unless `CI` is set: there a missing data set is a failure.
+pub fn mnist_dir() -> Option<PathBuf> {
+    let candidates = mnist_candidates();
+    let has_mnist = |dir: &Path| {
+        ["train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train-images.idx3-ubyte"]
+            .iter()
+            .any(|name| dir.join(name).is_file())
+    };
+    if let Some(dir) = candidates.iter().find(|d| has_mnist(d)) {
+        return Some(dir.clone());
+    }
+    let reason = format!("MNIST not found in any of {candidates:?}");
+    if std::env::var_os("CI").is_some() {
+        panic!("CI is set, so real-MNIST tests may not skip: {reason}");
+    }
+    eprintln!("skipping: {reason}");
+    None
+}
+
+/// Raw IDX bytes written by hand: header (type code, dims) then the big-endian payload.
+pub fn idx_bytes(type_code: u8, dims: &[u32], payload: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, type_code, dims.len() as u8];
+    for d in dims {
+        bytes.extend_from_slice(&d.to_be_bytes());
+    }
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A tiny MNIST-like split in `dir`: `n` images of `side`x`side` pixels whose label `k` is shown
+/// by a bright k-th row band, so even a small net can learn it. Files use the standard names.
+pub fn write_tiny_split(dir: &Path, prefix: &str, n: usize, side: usize, compress: bool) {
+    let mut pixels = Vec::with_capacity(n * side * side);
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        let label = (i % 10) as u8;
+        labels.push(label);
+        for r in 0..side {
+            for c in 0..side {
+                let on = r * 10 / side == label as usize;
+                pixels.push(if on { 200 + ((i + c) % 50) as u8 } else { ((i * 7 + c * 3) % 40) as u8 });
+            }
+        }
+    }
+    let images = idx_bytes(0x08, &[n as u32, side as u32, side as u32], &pixels);
+    let labels = idx_bytes(0x08, &[n as u32], &labels);
+    let (suffix, images, labels) = if compress { (".gz", gzip(&images), gzip(&labels)) } else { ("", images, labels) };
+    std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte{suffix}")), images).unwrap();
+    std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte{suffix}")), labels).unwrap();
+}
+
+/// A directory holding a tiny train split (`train_n` samples) and test split (`test_n` samples).
+pub fn tiny_mnist(train_n: usize, test_n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_split(dir.path(), "train", train_n, 10, true);
+    write_tiny_split(dir.path(), "t10k", test_n, 10, false);
+    dir
+}
