@@ -4,6 +4,10 @@
 //! The loop reports through the `Observer` trait and returns the `History`; it knows nothing of
 //! terminals or files. Randomness comes only from the generator passed in, so the same seed gives
 //! the same numbers.
+//!
+//! The step itself (gather a mini-batch, forward, loss, backward, update) and one shuffled pass over
+//! a set of samples live in `Trainer`, which works on any `Samples`: the MNIST loop below and the
+//! small problems of `fit` share it.
 
 use std::time::Instant;
 
@@ -12,11 +16,12 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
-use crate::data::dataset::{CLASSES, Dataset};
+use crate::data::dataset::Dataset;
+use crate::data::samples::Samples;
 use crate::evaluate::{Evaluation, evaluate};
 use crate::float::Float;
 use crate::metrics::Accuracy;
-use crate::nn::Network;
+use crate::nn::{Gradients, Network, Trace};
 use crate::optim::Sgd;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -72,29 +77,14 @@ pub fn train<F: Float, R: Rng + ?Sized>(
     let optimizer = Sgd {
         learning_rate: config.learning_rate,
     };
-    let l2 = F::of(config.l2);
-
-    let mut x = Array2::<F>::zeros((batch, train.features()));
-    let mut t = Array2::<F>::zeros((batch, CLASSES));
-    let mut trace = network.trace(batch);
-    let mut grads = network.zero_gradients();
+    let mut trainer = Trainer::new(network, train, batch, optimizer, config.l2);
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut history = History::default();
 
     for epoch in 1..=config.epochs {
         let started = Instant::now();
-        order.shuffle(rng);
         observer.epoch_started(epoch, order.len().div_ceil(batch));
-        for indices in order.chunks(batch) {
-            let rows = indices.len();
-            let (mut xb, mut tb) = (x.slice_mut(s![..rows, ..]), t.slice_mut(s![..rows, ..]));
-            train.gather(indices, xb.view_mut(), tb.view_mut());
-            let logits = network.forward(xb.view(), &mut trace);
-            let loss = network.loss(logits, tb.view(), l2);
-            network.backward(xb.view(), &mut trace, tb.view(), l2, &mut grads);
-            optimizer.step(network, &grads);
-            observer.batch_done(loss.as_f64());
-        }
+        trainer.epoch(network, train, &mut order, rng, |loss| observer.batch_done(loss));
         let on_train: Evaluation = evaluate(network, train);
         let on_test = evaluate(network, test);
         let record = EpochRecord {
@@ -109,4 +99,61 @@ pub fn train<F: Float, R: Rng + ?Sized>(
         history.epochs.push(record);
     }
     Ok(history)
+}
+
+/// Mini-batch SGD one step at a time, with the buffers a step needs allocated once and reused.
+#[derive(Clone, Debug)]
+pub struct Trainer<F> {
+    optimizer: Sgd,
+    l2: F,
+    /// (batch, inputs) and (batch, outputs): the current mini-batch.
+    x: Array2<F>,
+    t: Array2<F>,
+    trace: Trace<F>,
+    grads: Gradients<F>,
+}
+
+impl<F: Float> Trainer<F> {
+    /// A trainer for `network` on mini-batches of up to `batch` samples of `data`, with the L2
+    /// penalty λ = `l2`.
+    pub fn new(network: &Network<F>, data: &impl Samples, batch: usize, optimizer: Sgd, l2: f64) -> Self {
+        Self {
+            optimizer,
+            l2: F::of(l2),
+            x: Array2::zeros((batch, data.inputs())),
+            t: Array2::zeros((batch, data.outputs())),
+            trace: network.trace(batch),
+            grads: network.zero_gradients(),
+        }
+    }
+
+    /// One update on the samples `indices` of `data` (at most the batch size): forward, loss,
+    /// backward, optimizer step. Returns the batch's mean loss (with the L2 penalty) before the update.
+    pub fn step(&mut self, network: &mut Network<F>, data: &impl Samples, indices: &[usize]) -> F {
+        let rows = indices.len();
+        let (mut x, mut t) = (self.x.slice_mut(s![..rows, ..]), self.t.slice_mut(s![..rows, ..]));
+        data.gather(indices, x.view_mut(), t.view_mut());
+        let logits = network.forward(x.view(), &mut self.trace);
+        let loss = network.loss(logits, t.view(), self.l2);
+        network.backward(x.view(), &mut self.trace, t.view(), self.l2, &mut self.grads);
+        self.optimizer.step(network, &self.grads);
+        loss
+    }
+
+    /// One pass over the samples `order` of `data`: shuffles `order` with `rng`, then steps through
+    /// it in mini-batches, handing each batch's loss to `on_batch`.
+    pub fn epoch<R: Rng + ?Sized>(
+        &mut self,
+        network: &mut Network<F>,
+        data: &impl Samples,
+        order: &mut [usize],
+        rng: &mut R,
+        mut on_batch: impl FnMut(f64),
+    ) {
+        order.shuffle(rng);
+        for indices in order.chunks(self.x.nrows()) {
+            let loss = self.step(network, data, indices);
+            on_batch(loss.as_f64());
+        }
+    }
 }

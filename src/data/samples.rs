@@ -1,0 +1,47 @@
+//! What the training loop trains on: any set of samples that can copy a chosen few into a mini-batch.
+//!
+//! Shapes: a batch of inputs x is (batch, inputs) and its targets t are (batch, outputs), rows in the
+//! order of the indices asked for. MNIST-like `Dataset`s give scaled pixels and one-hot labels; the
+//! small made-up problems of `fit` give rows of numbers.
+
+use ndarray::ArrayViewMut2;
+
+use super::dataset::{CLASSES, Dataset};
+use crate::float::Float;
+
+pub trait Samples {
+    /// Number of samples.
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Width of one input row.
+    fn inputs(&self) -> usize;
+
+    /// Width of one target row.
+    fn outputs(&self) -> usize;
+
+    /// Writes the samples `indices` into `x` (indices.len(), inputs) and their targets into
+    /// `t` (indices.len(), outputs).
+    fn gather<F: Float>(&self, indices: &[usize], x: ArrayViewMut2<F>, t: ArrayViewMut2<F>);
+}
+
+impl Samples for Dataset {
+    fn len(&self) -> usize {
+        Dataset::len(self)
+    }
+
+    fn inputs(&self) -> usize {
+        self.features()
+    }
+
+    fn outputs(&self) -> usize {
+        CLASSES
+    }
+
+    fn gather<F: Float>(&self, indices: &[usize], x: ArrayViewMut2<F>, t: ArrayViewMut2<F>) {
+        Dataset::gather(self, indices, x, t);
+    }
+}
