@@ -2,6 +2,7 @@
 //! the glue that runs each subcommand. Nothing below this module knows about flags.
 
 mod eval;
+pub mod exit;
 mod gradcheck;
 mod train;
 
