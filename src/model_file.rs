@@ -180,7 +180,26 @@ pub fn encode(network: &Network<f32>, info: &ModelInfo) -> Vec<u8> {
             (name.clone(), view)
         })
         .collect();
-    safetensors::serialize(views, Some(metadata)).expect("serializing in-memory tensors cannot fail")
+    let bytes = safetensors::serialize(views, Some(metadata)).expect("serializing in-memory tensors cannot fail");
+    with_sorted_header(&bytes)
+}
+
+/// The same safetensors bytes with the header's JSON keys in sorted order. The safetensors crate
+/// writes metadata in hash-map order, which changes from run to run; sorted, the same model always
+/// gives the same bytes.
+fn with_sorted_header(bytes: &[u8]) -> Vec<u8> {
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let header: serde_json::Value =
+        serde_json::from_slice(&bytes[8..8 + header_len]).expect("safetensors wrote a JSON header");
+    // serde_json's map is ordered by key.
+    let mut sorted = header.to_string().into_bytes();
+    // The data must start 8-byte aligned; the format pads the header with spaces.
+    sorted.resize(sorted.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + sorted.len() + bytes.len() - 8 - header_len);
+    out.extend_from_slice(&(sorted.len() as u64).to_le_bytes());
+    out.extend_from_slice(&sorted);
+    out.extend_from_slice(&bytes[8 + header_len..]);
+    out
 }
 
 /// Parses and validates model bytes.

@@ -30,13 +30,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+// `allow_negative_numbers`: so that `--lr -1` reaches the value check instead of being taken for a flag.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a network with mini-batch SGD and save it after every epoch
+    #[command(allow_negative_numbers = true)]
     Train(TrainArgs),
     /// Evaluate a saved model: accuracy, loss, confusion matrix, per-class precision and recall
     Eval(EvalArgs),
     /// Compare backprop's gradients with central differences in f64
+    #[command(allow_negative_numbers = true)]
     Gradcheck(GradcheckArgs),
 }
 

@@ -24,9 +24,13 @@ pub fn mnist_candidates() -> Vec<PathBuf> {
 pub fn mnist_dir() -> Option<PathBuf> {
     let candidates = mnist_candidates();
     let has_mnist = |dir: &Path| {
-        ["train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train-images.idx3-ubyte"]
-            .iter()
-            .any(|name| dir.join(name).is_file())
+        [
+            "train-images-idx3-ubyte.gz",
+            "train-images-idx3-ubyte",
+            "train-images.idx3-ubyte",
+        ]
+        .iter()
+        .any(|name| dir.join(name).is_file())
     };
     if let Some(dir) = candidates.iter().find(|d| has_mnist(d)) {
         return Some(dir.clone());
@@ -66,13 +70,21 @@ pub fn write_tiny_split(dir: &Path, prefix: &str, n: usize, side: usize, compres
         for r in 0..side {
             for c in 0..side {
                 let on = r * 10 / side == label as usize;
-                pixels.push(if on { 200 + ((i + c) % 50) as u8 } else { ((i * 7 + c * 3) % 40) as u8 });
+                pixels.push(if on {
+                    200 + ((i + c) % 50) as u8
+                } else {
+                    ((i * 7 + c * 3) % 40) as u8
+                });
             }
         }
     }
     let images = idx_bytes(0x08, &[n as u32, side as u32, side as u32], &pixels);
     let labels = idx_bytes(0x08, &[n as u32], &labels);
-    let (suffix, images, labels) = if compress { (".gz", gzip(&images), gzip(&labels)) } else { ("", images, labels) };
+    let (suffix, images, labels) = if compress {
+        (".gz", gzip(&images), gzip(&labels))
+    } else {
+        ("", images, labels)
+    };
     std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte{suffix}")), images).unwrap();
     std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte{suffix}")), labels).unwrap();
 }

@@ -1,0 +1,185 @@
+//! The model file: a save/load round trip, readability as plain safetensors, and clear errors for
+//! truncated, corrupt, foreign and future-version files.
+
+use std::collections::HashMap;
+use std::fs;
+
+use mlp::model_file::{self, InputSpec, ModelFileError, ModelFormatError, ModelInfo, decode, encode};
+use mlp::nn::{Activation, Init, Loss, Network};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use safetensors::SafeTensors;
+use safetensors::tensor::TensorView;
+
+fn sample_model(loss: Loss) -> (Network<f32>, ModelInfo) {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut network = Network::new(&[4, 3, 2], Activation::Tanh, loss, Init::Xavier, &mut rng);
+    network.layers[0].bias[1] = 0.25;
+    let training = serde_json::json!({"seed": 5, "lr": 0.5}).as_object().unwrap().clone();
+    let info = ModelInfo {
+        input: InputSpec {
+            rows: 2,
+            cols: 2,
+            scaling: "unit".to_owned(),
+        },
+        training,
+    };
+    (network, info)
+}
+
+#[test]
+fn save_then_load_gives_back_the_same_model() {
+    let dir = tempfile::tempdir().unwrap();
+    for loss in [
+        Loss::CrossEntropy,
+        Loss::BinaryCrossEntropy,
+        Loss::MeanSquaredError(Activation::Identity),
+    ] {
+        let (network, info) = sample_model(loss);
+        let path = dir.path().join("model.bin");
+        model_file::save(&path, &network, &info).unwrap();
+        let model = model_file::load(&path).unwrap();
+        assert_eq!(model.network, network);
+        assert_eq!(model.info, info);
+    }
+    // Only the model is left: the temporary file was renamed, not copied.
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec!["model.bin"]);
+}
+
+#[test]
+fn the_file_is_plain_safetensors_with_documented_names_shapes_and_metadata() {
+    let (network, info) = sample_model(Loss::CrossEntropy);
+    let bytes = encode(&network, &info);
+    let file = SafeTensors::deserialize(&bytes).unwrap();
+    let weight = file.tensor("layers.0.weight").unwrap();
+    assert_eq!(weight.shape(), &[4, 3]);
+    let first = f32::from_le_bytes(weight.data()[..4].try_into().unwrap());
+    assert_eq!(first, network.layers[0].weight[[0, 0]]);
+    assert_eq!(file.tensor("layers.1.bias").unwrap().shape(), &[2]);
+
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let metadata = header.metadata().as_ref().unwrap();
+    assert_eq!(metadata["format"], "mlp");
+    assert_eq!(metadata["format_version"], "1");
+    assert_eq!(metadata["layer_sizes"], "[4,3,2]");
+    assert_eq!(metadata["activation"], "tanh");
+    assert_eq!(metadata["loss"], "cross-entropy");
+    assert_eq!(metadata["output_activation"], "softmax");
+    assert_eq!(metadata["classes"], "2");
+    assert_eq!(metadata["tensor_sha256"].len(), 64);
+}
+
+fn decode_error(bytes: &[u8]) -> ModelFormatError {
+    match decode(bytes) {
+        Ok(_) => panic!("decoded a bad file"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn truncated_files_are_rejected_at_every_length() {
+    let (network, info) = sample_model(Loss::CrossEntropy);
+    let bytes = encode(&network, &info);
+    for len in (0..bytes.len()).step_by(7) {
+        let error = decode_error(&bytes[..len]);
+        assert!(
+            matches!(error, ModelFormatError::NotSafetensors(_)),
+            "cut at {len}: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_flipped_weight_byte_fails_the_checksum() {
+    let (network, info) = sample_model(Loss::CrossEntropy);
+    let mut bytes = encode(&network, &info);
+    let last = bytes.len() - 3;
+    bytes[last] ^= 0x01;
+    let message = decode_error(&bytes).to_string();
+    assert!(message.contains("corrupt") && message.contains("SHA-256"), "{message}");
+}
+
+/// Re-serializes the sample model's tensors with `edit` applied to its metadata.
+fn with_metadata(edit: impl FnOnce(&mut HashMap<String, String>)) -> Vec<u8> {
+    let (network, info) = sample_model(Loss::CrossEntropy);
+    let bytes = encode(&network, &info);
+    let file = SafeTensors::deserialize(&bytes).unwrap();
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let mut metadata = header.metadata().clone().unwrap();
+    edit(&mut metadata);
+    let tensors: Vec<(String, TensorView<'_>)> = file.tensors();
+    safetensors::serialize(tensors, Some(metadata)).unwrap()
+}
+
+#[test]
+fn foreign_future_and_inconsistent_files_get_clear_errors() {
+    let foreign = with_metadata(|m| {
+        m.remove("format");
+    });
+    assert!(matches!(decode_error(&foreign), ModelFormatError::Foreign));
+
+    let future = with_metadata(|m| {
+        m.insert("format_version".into(), "2".into());
+    });
+    let error = decode_error(&future);
+    assert!(matches!(error, ModelFormatError::FutureVersion(2)));
+    assert!(error.to_string().contains("newer than this mlp reads"));
+
+    type Edit = fn(&mut HashMap<String, String>);
+    let cases: Vec<(Edit, &str)> = vec![
+        (
+            |m| drop(m.insert("activation".into(), "swish".into())),
+            "unknown activation `swish`",
+        ),
+        (
+            |m| drop(m.insert("layer_sizes".into(), "[4,5,2]".into())),
+            "expected F32 [4, 5]",
+        ),
+        (
+            |m| drop(m.insert("loss".into(), "bce".into())),
+            "unknown loss `bce` with output activation `softmax`",
+        ),
+        (|m| drop(m.remove("tensor_sha256")), "metadata has no `tensor_sha256`"),
+        (
+            |m| drop(m.insert("classes".into(), "10".into())),
+            "does not match the output size 2",
+        ),
+    ];
+    for (edit, expected) in cases {
+        let message = decode_error(&with_metadata(edit)).to_string();
+        assert!(message.contains(expected), "expected `{expected}` in: {message}");
+    }
+}
+
+#[test]
+fn load_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    fs::write(&path, "these are not weights").unwrap();
+    let error = model_file::load(&path).unwrap_err();
+    assert!(matches!(error, ModelFileError::Format { .. }));
+    assert!(error.to_string().contains("notes.txt"), "{error}");
+
+    let missing = dir.path().join("missing.bin");
+    let message = model_file::load(&missing).unwrap_err().to_string();
+    assert!(
+        message.contains("missing.bin") && message.contains("cannot read model file"),
+        "{message}"
+    );
+}
+
+#[test]
+fn saving_over_an_existing_model_replaces_it_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.bin");
+    let (network, info) = sample_model(Loss::CrossEntropy);
+    model_file::save(&path, &network, &info).unwrap();
+    let (mut other, info) = sample_model(Loss::BinaryCrossEntropy);
+    other.layers[1].weight.fill(0.5);
+    model_file::save(&path, &other, &info).unwrap();
+    assert_eq!(model_file::load(&path).unwrap().network, other);
+}
