@@ -1,5 +1,5 @@
-//! The training loop: mini-batch SGD over a training set shuffled every epoch, with a full
-//! evaluation of the training and test sets after each epoch.
+//! The training loop: mini-batch updates (see `optim`) at the rates of a `schedule`, over a training
+//! set shuffled every epoch, with a full evaluation of the training and test sets after each epoch.
 //!
 //! The loop reports through the `Observer` trait and returns the `History`; it knows nothing of
 //! terminals or files. Randomness comes only from the generator passed in, so the same seed gives
@@ -22,13 +22,15 @@ use crate::evaluate::{Evaluation, evaluate};
 use crate::float::Float;
 use crate::metrics::Accuracy;
 use crate::nn::{Gradients, Network, Trace};
-use crate::optim::Sgd;
+use crate::optim::{Method, Optimizer};
+use crate::schedule::Schedule;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TrainConfig {
     pub epochs: usize,
     pub batch_size: usize,
-    pub learning_rate: f64,
+    pub optimizer: Method,
+    pub schedule: Schedule,
     /// λ of the L2 penalty λ/2 · Σ‖W‖².
     pub l2: f64,
 }
@@ -74,10 +76,7 @@ pub fn train<F: Float, R: Rng + ?Sized>(
 ) -> anyhow::Result<History> {
     let batch = config.batch_size.min(train.len());
     anyhow::ensure!(batch > 0, "the training set is empty");
-    let optimizer = Sgd {
-        learning_rate: config.learning_rate,
-    };
-    let mut trainer = Trainer::new(network, train, batch, optimizer, config.l2);
+    let mut trainer = Trainer::new(network, train, config);
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut history = History::default();
 
@@ -101,10 +100,14 @@ pub fn train<F: Float, R: Rng + ?Sized>(
     Ok(history)
 }
 
-/// Mini-batch SGD one step at a time, with the buffers a step needs allocated once and reused.
+/// Mini-batch updates one step at a time, with the buffers a step needs allocated once and reused.
 #[derive(Clone, Debug)]
 pub struct Trainer<F> {
-    optimizer: Sgd,
+    optimizer: Optimizer<F>,
+    schedule: Schedule,
+    /// Updates per epoch and epochs in all, which place an update on the schedule.
+    steps_per_epoch: u64,
+    epochs: usize,
     l2: F,
     /// (batch, inputs) and (batch, outputs): the current mini-batch.
     x: Array2<F>,
@@ -114,12 +117,16 @@ pub struct Trainer<F> {
 }
 
 impl<F: Float> Trainer<F> {
-    /// A trainer for `network` on mini-batches of up to `batch` samples of `data`, with the L2
-    /// penalty λ = `l2`.
-    pub fn new(network: &Network<F>, data: &impl Samples, batch: usize, optimizer: Sgd, l2: f64) -> Self {
+    /// A trainer for `network` on mini-batches of `data` as `config` says (its batch size at most
+    /// the number of samples).
+    pub fn new(network: &Network<F>, data: &impl Samples, config: &TrainConfig) -> Self {
+        let batch = config.batch_size.min(data.len()).max(1);
         Self {
-            optimizer,
-            l2: F::of(l2),
+            optimizer: Optimizer::new(config.optimizer, network),
+            schedule: config.schedule,
+            steps_per_epoch: data.len().div_ceil(batch) as u64,
+            epochs: config.epochs,
+            l2: F::of(config.l2),
             x: Array2::zeros((batch, data.inputs())),
             t: Array2::zeros((batch, data.outputs())),
             trace: network.trace(batch),
@@ -128,7 +135,8 @@ impl<F: Float> Trainer<F> {
     }
 
     /// One update on the samples `indices` of `data` (at most the batch size): forward, loss,
-    /// backward, optimizer step. Returns the batch's mean loss (with the L2 penalty) before the update.
+    /// backward, optimizer step at the schedule's rate. Returns the batch's mean loss (with the L2
+    /// penalty) before the update.
     pub fn step(&mut self, network: &mut Network<F>, data: &impl Samples, indices: &[usize]) -> F {
         let rows = indices.len();
         let (mut x, mut t) = (self.x.slice_mut(s![..rows, ..]), self.t.slice_mut(s![..rows, ..]));
@@ -136,8 +144,14 @@ impl<F: Float> Trainer<F> {
         let logits = network.forward(x.view(), &mut self.trace);
         let loss = network.loss(logits, t.view(), self.l2);
         network.backward(x.view(), &mut self.trace, t.view(), self.l2, &mut self.grads);
-        self.optimizer.step(network, &self.grads);
+        self.optimizer.step(network, &self.grads, self.lr());
         loss
+    }
+
+    /// The learning rate of the next update.
+    pub fn lr(&self) -> f64 {
+        self.schedule
+            .lr(self.optimizer.steps, self.steps_per_epoch, self.epochs)
     }
 
     /// One pass over the samples `order` of `data`: shuffles `order` with `rng`, then steps through

@@ -35,7 +35,7 @@ pub struct Cli {
 pub enum Command {
     /// Train a network with mini-batch SGD and save it after every epoch
     #[command(allow_negative_numbers = true)]
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Evaluate a saved model: accuracy, loss, confusion matrix, per-class precision and recall
     Eval(EvalArgs),
     /// Compare backprop's gradients with central differences in f64
@@ -46,7 +46,7 @@ pub enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run(args),
         Command::Gradcheck(args) => gradcheck::run(args),
     }
@@ -88,6 +88,15 @@ fn non_negative_f64(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         Ok(_) => Err("must be a finite number of 0 or more".to_owned()),
+        Err(_) => Err(format!("`{text}` is not a number")),
+    }
+}
+
+/// A `--momentum`-style value: at least 0 and below 1.
+fn unit_interval(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        Ok(_) => Err("must be at least 0 and less than 1".to_owned()),
         Err(_) => Err(format!("`{text}` is not a number")),
     }
 }

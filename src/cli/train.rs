@@ -9,11 +9,13 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-use super::{LossName, non_negative_f64, positive_f64, positive_usize};
+use super::{LossName, non_negative_f64, positive_f64, positive_usize, unit_interval};
 use crate::data::dataset::{CLASSES, DataDir, Split, load_split};
 use crate::model_file::{self, InputSpec, ModelInfo};
 use crate::nn::{Activation, Init, Loss, Network};
+use crate::optim::Method;
 use crate::report::{Console, Progress};
+use crate::schedule::{Decay, Schedule};
 use crate::train::{EpochRecord, Observer, TrainConfig, train};
 
 #[derive(Debug, Args)]
@@ -30,9 +32,42 @@ pub struct TrainArgs {
     /// Output activation for --loss mse
     #[arg(long, value_enum)]
     pub output_activation: Option<Activation>,
-    /// Learning rate
-    #[arg(long, value_parser = positive_f64, default_value = "0.5")]
-    pub lr: f64,
+    /// Update rule
+    #[arg(long, value_enum, default_value = "sgd")]
+    pub optimizer: OptimizerName,
+    /// Learning rate [default: 0.5 for sgd, 0.05 for momentum and nesterov, 0.001 for adam and adamw]
+    #[arg(long, value_parser = positive_f64)]
+    pub lr: Option<f64>,
+    /// Momentum μ of --optimizer momentum and nesterov [default: 0.9]
+    #[arg(long, value_parser = unit_interval)]
+    pub momentum: Option<f64>,
+    /// β₁ of --optimizer adam and adamw [default: 0.9]
+    #[arg(long, value_parser = unit_interval)]
+    pub beta1: Option<f64>,
+    /// β₂ of --optimizer adam and adamw [default: 0.999]
+    #[arg(long, value_parser = unit_interval)]
+    pub beta2: Option<f64>,
+    /// ε of --optimizer adam and adamw [default: 1e-8]
+    #[arg(long, value_parser = positive_f64)]
+    pub eps: Option<f64>,
+    /// Decoupled weight decay λ of --optimizer adamw: θ ← θ - lr·λ·θ on weights [default: 0.01]
+    #[arg(long, value_parser = non_negative_f64)]
+    pub weight_decay: Option<f64>,
+    /// Learning-rate schedule after the warm-up
+    #[arg(long, value_enum, default_value = "constant")]
+    pub schedule: ScheduleName,
+    /// Epochs between two drops of --schedule step
+    #[arg(long, value_parser = positive_usize)]
+    pub lr_step: Option<usize>,
+    /// Factor of each drop of --schedule step [default: 0.1]
+    #[arg(long, value_parser = positive_f64)]
+    pub lr_gamma: Option<f64>,
+    /// Final rate of --schedule cosine [default: 0]
+    #[arg(long, value_parser = non_negative_f64)]
+    pub lr_min: Option<f64>,
+    /// Epochs (fractions allowed) of linear warm-up to the learning rate
+    #[arg(long, value_parser = non_negative_f64, default_value = "0")]
+    pub warmup: f64,
     /// Mini-batch size
     #[arg(long, value_parser = positive_usize, default_value = "100")]
     pub batch_size: usize,
@@ -66,6 +101,28 @@ pub struct TrainArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerName {
+    /// plain stochastic gradient descent
+    Sgd,
+    /// heavy-ball momentum
+    Momentum,
+    /// Nesterov momentum
+    Nesterov,
+    /// Adam
+    Adam,
+    /// Adam with decoupled weight decay
+    #[value(name = "adamw")]
+    AdamW,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleName {
+    Constant,
+    Step,
+    Cosine,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum InitName {
     Auto,
     Normal,
@@ -88,6 +145,81 @@ impl TrainArgs {
         }
     }
 
+    fn optimizer(&self) -> anyhow::Result<Method> {
+        use OptimizerName::{Adam, AdamW, Momentum, Nesterov, Sgd};
+        let name = self.optimizer;
+        let only = |flag: &str, given: bool, allowed: &[OptimizerName], to: &str| {
+            if given && !allowed.contains(&name) {
+                bail!("{flag} applies only to --optimizer {to}");
+            }
+            Ok(())
+        };
+        only(
+            "--momentum",
+            self.momentum.is_some(),
+            &[Momentum, Nesterov],
+            "momentum or nesterov",
+        )?;
+        for (flag, value) in [("--beta1", self.beta1), ("--beta2", self.beta2), ("--eps", self.eps)] {
+            only(flag, value.is_some(), &[Adam, AdamW], "adam or adamw")?;
+        }
+        only(
+            "--weight-decay",
+            self.weight_decay.is_some(),
+            &[AdamW],
+            "adamw (for the others, --l2 adds a penalty to the loss)",
+        )?;
+        let momentum = self.momentum.unwrap_or(0.9);
+        let (beta1, beta2, eps) = (
+            self.beta1.unwrap_or(0.9),
+            self.beta2.unwrap_or(0.999),
+            self.eps.unwrap_or(1e-8),
+        );
+        Ok(match name {
+            Sgd => Method::Sgd,
+            Momentum => Method::Momentum { momentum },
+            Nesterov => Method::Nesterov { momentum },
+            Adam => Method::Adam { beta1, beta2, eps },
+            AdamW => Method::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay: self.weight_decay.unwrap_or(0.01),
+            },
+        })
+    }
+
+    fn schedule(&self) -> anyhow::Result<Schedule> {
+        let lr = self.lr.unwrap_or(match self.optimizer {
+            OptimizerName::Sgd => 0.5,
+            OptimizerName::Momentum | OptimizerName::Nesterov => 0.05,
+            OptimizerName::Adam | OptimizerName::AdamW => 0.001,
+        });
+        let decay = match (self.schedule, self.lr_step, self.lr_gamma, self.lr_min) {
+            (ScheduleName::Step, Some(every_epochs), gamma, None) => Decay::Step {
+                every_epochs,
+                gamma: gamma.unwrap_or(0.1),
+            },
+            (ScheduleName::Step, None, _, _) => bail!("--schedule step needs --lr-step EPOCHS"),
+            (ScheduleName::Cosine, None, None, min_lr) => Decay::Cosine {
+                min_lr: min_lr.unwrap_or(0.0),
+            },
+            (ScheduleName::Constant, None, None, None) => Decay::Constant,
+            (_, _, _, Some(_)) => bail!("--lr-min applies only to --schedule cosine"),
+            (_, _, _, None) => bail!("--lr-step and --lr-gamma apply only to --schedule step"),
+        };
+        if let Decay::Cosine { min_lr } = decay
+            && min_lr > lr
+        {
+            bail!("--lr-min {min_lr} is above the learning rate {lr}");
+        }
+        Ok(Schedule {
+            lr,
+            decay,
+            warmup_epochs: self.warmup,
+        })
+    }
+
     fn init(&self) -> anyhow::Result<Init> {
         match (self.init, self.init_std) {
             (InitName::Normal, std) => Ok(Init::Normal {
@@ -107,7 +239,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let config = TrainConfig {
         epochs: args.epochs,
         batch_size: args.batch_size,
-        learning_rate: args.lr,
+        optimizer: args.optimizer()?,
+        schedule: args.schedule()?,
         l2: args.l2,
     };
     let console = Console::new(args.json, args.quiet);
@@ -141,10 +274,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let mut network = Network::<f32>::new(&sizes, args.activation, loss, init, &mut rng);
     let sizes_text = sizes.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
     console.line(&format!(
-        "training {sizes_text} ({} parameters), {} hidden, {loss} loss, {init} init, lr {}, batch {}, {} epochs, seed {}",
+        "training {sizes_text} ({} parameters), {} hidden, {loss} loss, {init} init, {}, {}, batch {}, {} epochs, seed {}",
         network.parameter_count(),
         args.activation,
-        args.lr,
+        config.optimizer,
+        config.schedule,
         args.batch_size,
         args.epochs,
         args.seed
@@ -155,7 +289,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "activation": args.activation.name(),
         "loss": loss.to_string(),
         "init": init.to_string(),
-        "lr": args.lr,
+        "optimizer": config.optimizer,
+        "schedule": config.schedule,
         "batch_size": args.batch_size,
         "epochs": args.epochs,
         "l2": args.l2,

@@ -193,6 +193,15 @@ impl<F: Float> Network<F> {
     }
 
     /// Every parameter as a flat slice, in the order W₁, b₁, W₂, b₂, ...; `is_weight` tells them apart.
+    pub fn parameters(&self) -> impl Iterator<Item = (bool, &[F])> {
+        self.layers.iter().flat_map(|l| {
+            let weight = l.weight.as_slice().expect("weights are contiguous");
+            let bias = l.bias.as_slice().expect("biases are contiguous");
+            [(true, weight), (false, bias)]
+        })
+    }
+
+    /// `parameters`, mutable.
     pub fn parameters_mut(&mut self) -> impl Iterator<Item = (bool, &mut [F])> {
         self.layers.iter_mut().flat_map(|l| {
             let weight = l.weight.as_slice_mut().expect("weights are contiguous");
