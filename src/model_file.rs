@@ -17,7 +17,8 @@
 //! | `activation`      | hidden activation: sigmoid, tanh, relu, leaky-relu, identity    |
 //! | `loss`            | cross-entropy, bce or mse                                       |
 //! | `output_activation` | softmax (cross-entropy), sigmoid (bce), or mse's activation   |
-//! | `input`           | JSON `{"rows":28,"cols":28,"scaling":"unit"}`: x = pixel / 255  |
+//! | `input`           | JSON `{"rows":28,"cols":28,"scaling":"unit"}`: x = pixel / 255, or |
+//! |                   | `{..,"scaling":"standard","mean":m,"std":s}`: x = (pixel/255 - m) / s |
 //! | `classes`         | number of outputs, e.g. `10`                                    |
 //! | `training`        | JSON object of the training settings (seed, epochs, lr, ...)    |
 //! | `tensor_sha256`   | SHA-256 (hex) of the tensors' bytes in the order layers.0.weight, layers.0.bias, layers.1.weight, ... |
@@ -35,6 +36,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::data::scaling::Scaling;
 use crate::nn::loss::OutputActivation;
 use crate::nn::{Activation, Dense, Loss, Network};
 
@@ -42,12 +44,12 @@ pub const FORMAT: &str = "mlp";
 pub const FORMAT_VERSION: u32 = 1;
 
 /// What the network's input is: the image shape it was trained on and how pixels were scaled.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputSpec {
     pub rows: usize,
     pub cols: usize,
-    /// `unit`: x = pixel / 255.
-    pub scaling: String,
+    #[serde(flatten)]
+    pub scaling: Scaling,
 }
 
 /// Everything about a model but its weights.
@@ -243,8 +245,10 @@ pub fn decode(bytes: &[u8]) -> Result<Model, ModelFormatError> {
     let loss = parse_loss(field("loss")?, field("output_activation")?)?;
     let input: InputSpec = serde_json::from_value(json("input")?)
         .map_err(|e| Corrupt(format!("metadata `input` is not {{rows, cols, scaling}}: {e}")))?;
-    if input.scaling != "unit" {
-        return Err(Corrupt(format!("unknown input scaling `{}`", input.scaling)));
+    if let Scaling::Standard { mean, std } = input.scaling
+        && !(mean.is_finite() && std.is_finite() && std > 0.0)
+    {
+        return Err(Corrupt(format!("input scaling with mean {mean} and std {std}")));
     }
     if input.rows * input.cols != sizes[0] {
         return Err(Corrupt(format!(

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fs;
 
+use mlp::data::scaling::Scaling;
 use mlp::model_file::{self, InputSpec, ModelFileError, ModelFormatError, ModelInfo, decode, encode};
 use mlp::nn::{Activation, Init, Loss, Network};
 use rand::SeedableRng;
@@ -20,7 +21,7 @@ fn sample_model(loss: Loss) -> (Network<f32>, ModelInfo) {
         input: InputSpec {
             rows: 2,
             cols: 2,
-            scaling: "unit".to_owned(),
+            scaling: Scaling::Unit,
         },
         training,
     };

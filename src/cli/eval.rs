@@ -40,7 +40,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         SplitName::Train => Split::Train,
         SplitName::Test => Split::Test,
     };
-    let data = load_split(&DataDir::resolve(args.data_dir.as_deref()), split)?;
+    let mut data = load_split(&DataDir::resolve(args.data_dir.as_deref()), split)?;
+    data.scaling = model.info.input.scaling;
     let input = &model.info.input;
     if (data.rows, data.cols) != (input.rows, input.cols) {
         bail!(

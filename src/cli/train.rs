@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::{LossName, non_negative_f64, positive_f64, positive_usize, unit_interval};
 use crate::data::dataset::{CLASSES, DataDir, Split, load_split};
+use crate::data::scaling::Scaling;
 use crate::model_file::{self, InputSpec, ModelInfo};
 use crate::nn::{Activation, Init, Loss, Network};
 use crate::optim::Method;
@@ -83,6 +84,10 @@ pub struct TrainArgs {
     /// Standard deviation for --init normal
     #[arg(long, value_parser = positive_f64)]
     pub init_std: Option<f64>,
+    /// Input scaling: unit is pixel/255; standard subtracts the training pixels' mean and divides by
+    /// their standard deviation. Saved with the model and applied by everything that loads it
+    #[arg(long, value_enum, default_value = "unit")]
+    pub scaling: ScalingName,
     /// Seed of the one random generator (initial weights and shuffling)
     #[arg(long, default_value = "1")]
     pub seed: u64,
@@ -120,6 +125,12 @@ pub enum ScheduleName {
     Constant,
     Step,
     Cosine,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScalingName {
+    Unit,
+    Standard,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -248,8 +259,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let data_dir = DataDir::resolve(args.data_dir.as_deref());
-    let train_set = load_split(&data_dir, Split::Train)?;
-    let test_set = load_split(&data_dir, Split::Test)?;
+    let mut train_set = load_split(&data_dir, Split::Train)?;
+    let mut test_set = load_split(&data_dir, Split::Test)?;
     if test_set.features() != train_set.features() {
         bail!(
             "the test images are {}x{} but the training images {}x{}",
@@ -267,6 +278,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
 
+    let scaling = match args.scaling {
+        ScalingName::Unit => Scaling::Unit,
+        ScalingName::Standard => Scaling::standard_for(&train_set.images).with_context(|| {
+            format!(
+                "--scaling standard: every training pixel in {} has the same value",
+                data_dir.path.display()
+            )
+        })?,
+    };
+    train_set.scaling = scaling;
+    test_set.scaling = scaling;
+
     let mut sizes = vec![train_set.features()];
     sizes.extend(&args.hidden);
     sizes.push(CLASSES);
@@ -274,7 +297,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let mut network = Network::<f32>::new(&sizes, args.activation, loss, init, &mut rng);
     let sizes_text = sizes.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
     console.line(&format!(
-        "training {sizes_text} ({} parameters), {} hidden, {loss} loss, {init} init, {}, {}, batch {}, {} epochs, seed {}",
+        "training {sizes_text} ({} parameters) on inputs {scaling}, {} hidden, {loss} loss, {init} init, {}, {}, batch {}, {} epochs, seed {}",
         network.parameter_count(),
         args.activation,
         config.optimizer,
@@ -306,7 +329,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             input: InputSpec {
                 rows: train_set.rows,
                 cols: train_set.cols,
-                scaling: "unit".to_owned(),
+                scaling,
             },
             training: training.as_object().cloned().unwrap_or_default(),
         },

@@ -1,8 +1,9 @@
 //! MNIST-like data sets on top of `idx`: finding the four files, pairing images with labels,
 //! scaling pixels and cutting mini-batches.
 //!
-//! Images stay as `u8` in memory (60,000 x 784 bytes = 47 MB for MNIST) and are scaled to
-//! `x = pixel / 255` only when a batch is gathered, into a buffer the caller reuses.
+//! Images stay as `u8` in memory (60,000 x 784 bytes = 47 MB for MNIST) and are scaled by the set's
+//! `Scaling` (`x = pixel / 255` unless told otherwise) only when a batch is gathered, into a buffer
+//! the caller reuses.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array2, ArrayViewMut2};
 
 use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
+use super::scaling::Scaling;
 use crate::float::Float;
 
 /// Number of classes in MNIST-like data sets (digits 0-9, or Fashion-MNIST's ten kinds of clothing).
@@ -25,6 +27,9 @@ pub struct Dataset {
     pub labels: Vec<u8>,
     pub rows: usize,
     pub cols: usize,
+    /// How `gather` turns pixels into inputs; `Unit` as loaded. Set it to the model's before
+    /// evaluating a model.
+    pub scaling: Scaling,
 }
 
 /// Which part of a data set to use.
@@ -225,6 +230,7 @@ impl Dataset {
             labels,
             rows,
             cols,
+            scaling: Scaling::Unit,
         })
     }
 
@@ -241,10 +247,10 @@ impl Dataset {
         self.images.ncols()
     }
 
-    /// Scales the samples `indices` into `x` (batch, features) as `pixel / 255`, and writes their
+    /// Scales the samples `indices` into `x` (batch, features) by `self.scaling`, and writes their
     /// one-hot labels into `targets` (batch, CLASSES). Both views must have `indices.len()` rows.
     pub fn gather<F: Float>(&self, indices: &[usize], mut x: ArrayViewMut2<F>, mut targets: ArrayViewMut2<F>) {
-        let scaled: [F; 256] = std::array::from_fn(|p| F::of(p as f64 / 255.0));
+        let scaled: [F; 256] = self.scaling.table();
         for ((&i, mut x_row), mut t_row) in indices.iter().zip(x.rows_mut()).zip(targets.rows_mut()) {
             for (xv, &p) in x_row.iter_mut().zip(self.images.row(i)) {
                 *xv = scaled[usize::from(p)];

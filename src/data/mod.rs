@@ -4,3 +4,4 @@
 pub mod dataset;
 pub mod idx;
 pub mod samples;
+pub mod scaling;
