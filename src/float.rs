@@ -9,6 +9,8 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
 use ndarray::{LinalgScalar, ScalarOperand};
 
+use crate::nn::linalg::Kernel;
+
 /// A real scalar type the network can be computed in (`f32` or `f64`).
 pub trait Float:
     num_traits::Float
@@ -23,6 +25,7 @@ pub trait Float:
     + Display
     + Send
     + Sync
+    + Kernel
     + 'static
 {
     /// The nearest value of this type to `x`.

@@ -1,0 +1,178 @@
+//! `cargo bench`: GFLOP/s of one training step and one evaluation pass of the two reference nets,
+//! next to the machine's matrix-multiply ceiling measured in the same run (a large square f32 GEMM
+//! through the same kernel), so the fraction of the ceiling is printed, not guessed.
+//!
+//! | name         | what                                                                     |
+//! |--------------|--------------------------------------------------------------------------|
+//! | ceiling      | 2048³ f32 GEMM, all threads (and one thread)                             |
+//! | gemm/*       | the layer shapes of the two nets, including A·Bᵀ (dx = dz·Wᵀ)             |
+//! | step/seed    | 784-100-10 sigmoid, softmax cross-entropy, batch 100: gather, forward, backward, SGD |
+//! | step/big     | 784-1024-1024-10 relu, batch 128, the same step                          |
+//! | eval/*       | a forward pass with loss and confusion matrix over 10,000 images          |
+//!
+//! FLOPs count 2 per multiply-add of the matrix products only: a step does forward (x·W), dW = xᵀ·dz
+//! and dx = dz·Wᵀ for every layer but the first; evaluation does the forward products. Threads: all
+//! cores, as `mlp train` by default; `MLP_BENCH_THREADS=1` for one. Images are random bytes (the
+//! cost does not depend on them), so the bench needs no data set.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use mlp::data::dataset::{CLASSES, Dataset};
+use mlp::evaluate::evaluate;
+use mlp::nn::linalg::gemm;
+use mlp::nn::{Activation, Init, Loss, Network};
+use mlp::optim::Sgd;
+use ndarray::Array2;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Median seconds per iteration of each benchmark, for the summary printed at the end.
+static MEDIANS: Mutex<Vec<(String, f64, f64)>> = Mutex::new(Vec::new());
+
+/// Runs `routine` under criterion inside `pool`, counting `flops` per call, and keeps its median.
+fn bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, flops: f64, mut routine: impl FnMut() + Send) {
+    let mut per_iteration = Vec::new();
+    let mut group = c.benchmark_group("flops");
+    group.throughput(Throughput::Elements(flops as u64));
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let elapsed = pool.install(|| {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    routine();
+                }
+                started.elapsed()
+            });
+            per_iteration.push(elapsed.as_secs_f64() / iters as f64);
+            elapsed
+        })
+    });
+    group.finish();
+    per_iteration.sort_by(f64::total_cmp);
+    let median = per_iteration.get(per_iteration.len() / 2).copied().unwrap_or(f64::NAN);
+    MEDIANS.lock().unwrap().push((name.to_owned(), flops, median));
+}
+
+fn random_matrix(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Array2<f32> {
+    Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0..1.0))
+}
+
+fn gemm_bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, (m, k, n): (usize, usize, usize), bt: bool) {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let a = random_matrix(m, k, &mut rng);
+    // For A·Bᵀ, B is stored (n, k) and used through its transposed view, as dx = dz·Wᵀ does.
+    let b = if bt {
+        random_matrix(n, k, &mut rng)
+    } else {
+        random_matrix(k, n, &mut rng)
+    };
+    let mut out = Array2::<f32>::zeros((m, n));
+    let flops = 2.0 * (m * n * k) as f64;
+    bench(c, pool, name, flops, || {
+        let b = if bt { b.t() } else { b.view() };
+        gemm(1.0, a.view(), b, 0.0, &mut out.view_mut());
+    });
+}
+
+fn random_dataset(samples: usize, rng: &mut ChaCha8Rng) -> Dataset {
+    Dataset {
+        images: Array2::from_shape_simple_fn((samples, 784), || rng.random()),
+        labels: (0..samples).map(|_| rng.random_range(0..CLASSES as u8)).collect(),
+        rows: 28,
+        cols: 28,
+    }
+}
+
+/// 2 · multiply-adds of one training step (forward, dW, and dx below the last layer) and of
+/// evaluating `samples` images.
+fn step_and_eval_flops(sizes: &[usize], batch: usize, samples: usize) -> (f64, f64) {
+    let products: Vec<f64> = sizes.windows(2).map(|w| (w[0] * w[1]) as f64).collect();
+    let forward: f64 = products.iter().sum();
+    let dx: f64 = products[1..].iter().sum();
+    (
+        2.0 * batch as f64 * (2.0 * forward + dx),
+        2.0 * samples as f64 * forward,
+    )
+}
+
+fn network_benches(
+    c: &mut Criterion,
+    pool: &rayon::ThreadPool,
+    name: &str,
+    sizes: &[usize],
+    activation: Activation,
+    batch: usize,
+) {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let train = random_dataset(60_000, &mut rng);
+    let test = random_dataset(10_000, &mut rng);
+    let init = Init::default_for(activation);
+    let mut network = Network::<f32>::new(sizes, activation, Loss::CrossEntropy, init, &mut rng);
+    let (step_flops, eval_flops) = step_and_eval_flops(sizes, batch, test.len());
+
+    let mut x = Array2::<f32>::zeros((batch, sizes[0]));
+    let mut t = Array2::<f32>::zeros((batch, CLASSES));
+    let mut trace = network.trace(batch);
+    let mut grads = network.zero_gradients();
+    let sgd = Sgd { learning_rate: 0.01 };
+    let order: Vec<usize> = (0..train.len()).collect();
+    let mut batches = order.chunks_exact(batch).cycle();
+    bench(c, pool, &format!("step/{name}"), step_flops, || {
+        let indices = batches.next().expect("a cycle never ends");
+        train.gather(indices, x.view_mut(), t.view_mut());
+        let logits = network.forward(x.view(), &mut trace);
+        std::hint::black_box(network.loss(logits, t.view(), 0.0));
+        network.backward(x.view(), &mut trace, t.view(), 0.0, &mut grads);
+        sgd.step(&mut network, &grads);
+    });
+    bench(c, pool, &format!("eval/{name}"), eval_flops, || {
+        std::hint::black_box(evaluate(&network, &test));
+    });
+}
+
+fn print_summary() {
+    let medians = MEDIANS.lock().unwrap();
+    let ceiling = medians
+        .iter()
+        .find(|(name, ..)| name == "ceiling")
+        .map(|&(_, flops, secs)| flops / secs / 1e9);
+    println!(
+        "\n{:<24} {:>12} {:>10} {:>12}",
+        "benchmark", "median", "GFLOP/s", "of ceiling"
+    );
+    for (name, flops, secs) in medians.iter() {
+        let gflops = flops / secs / 1e9;
+        let fraction = ceiling.map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", 100.0 * gflops / c));
+        println!("{name:<24} {:>10.1} us {gflops:>10.1} {fraction:>12}", secs * 1e6);
+    }
+}
+
+fn main() {
+    let threads = std::env::var("MLP_BENCH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let mut c = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+
+    gemm_bench(&mut c, &pool, "ceiling", (2048, 2048, 2048), false);
+    gemm_bench(&mut c, &single, "ceiling/1-thread", (2048, 2048, 2048), false);
+    gemm_bench(&mut c, &pool, "gemm/100x784x100", (100, 784, 100), false);
+    gemm_bench(&mut c, &single, "gemm/100x784x100/1-thread", (100, 784, 100), false);
+    gemm_bench(&mut c, &pool, "gemm/128x784x1024", (128, 784, 1024), false);
+    gemm_bench(&mut c, &pool, "gemm/128x1024x1024", (128, 1024, 1024), false);
+    gemm_bench(&mut c, &pool, "gemm/128x1024x1024-bt", (128, 1024, 1024), true);
+    network_benches(&mut c, &pool, "seed", &[784, 100, 10], Activation::Sigmoid, 100);
+    network_benches(&mut c, &pool, "big", &[784, 1024, 1024, 10], Activation::Relu, 128);
+
+    c.final_summary();
+    println!("threads: {threads}");
+    print_summary();
+}
