@@ -6,8 +6,8 @@
 //! |--------------|--------------------------------------------------------------------------|
 //! | ceiling      | 2048³ f32 GEMM, all threads (and one thread)                             |
 //! | gemm/*       | the layer shapes of the two nets, including A·Bᵀ (dx = dz·Wᵀ)             |
-//! | step/seed    | 784-100-10 sigmoid, softmax cross-entropy, batch 100: gather, forward, backward, SGD |
-//! | step/big     | 784-1024-1024-10 relu, batch 128, the same step                          |
+//! | step/seed    | 784-100-10 sigmoid, softmax cross-entropy, batch 100, SGD: `Trainer::step` |
+//! | step/big     | 784-1024-1024-10 relu, batch 128, Adam: the same step                    |
 //! | eval/*       | a forward pass with loss and confusion matrix over 10,000 images          |
 //!
 //! FLOPs count 2 per multiply-add of the matrix products only: a step does forward (x·W), dW = xᵀ·dz
@@ -23,7 +23,9 @@ use mlp::data::dataset::{CLASSES, Dataset};
 use mlp::evaluate::evaluate;
 use mlp::nn::linalg::gemm;
 use mlp::nn::{Activation, Init, Loss, Network};
-use mlp::optim::Sgd;
+use mlp::optim::Method;
+use mlp::schedule::Schedule;
+use mlp::train::{TrainConfig, Trainer};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -97,13 +99,14 @@ fn step_and_eval_flops(sizes: &[usize], batch: usize, samples: usize) -> (f64, f
     )
 }
 
+/// The step and evaluation benches of one net, trained with `optimizer` at rate `lr`.
 fn network_benches(
     c: &mut Criterion,
     pool: &rayon::ThreadPool,
     name: &str,
     sizes: &[usize],
     activation: Activation,
-    batch: usize,
+    (optimizer, lr, batch): (Method, f64, usize),
 ) {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let train = random_dataset(60_000, &mut rng);
@@ -112,20 +115,19 @@ fn network_benches(
     let mut network = Network::<f32>::new(sizes, activation, Loss::CrossEntropy, init, &mut rng);
     let (step_flops, eval_flops) = step_and_eval_flops(sizes, batch, test.len());
 
-    let mut x = Array2::<f32>::zeros((batch, sizes[0]));
-    let mut t = Array2::<f32>::zeros((batch, CLASSES));
-    let mut trace = network.trace(batch);
-    let mut grads = network.zero_gradients();
-    let sgd = Sgd { learning_rate: 0.01 };
+    let config = TrainConfig {
+        epochs: 1,
+        batch_size: batch,
+        optimizer,
+        schedule: Schedule::constant(lr),
+        l2: 0.0,
+    };
+    let mut trainer = Trainer::new(&network, &train, &config);
     let order: Vec<usize> = (0..train.len()).collect();
     let mut batches = order.chunks_exact(batch).cycle();
     bench(c, pool, &format!("step/{name}"), step_flops, || {
         let indices = batches.next().expect("a cycle never ends");
-        train.gather(indices, x.view_mut(), t.view_mut());
-        let logits = network.forward(x.view(), &mut trace);
-        std::hint::black_box(network.loss(logits, t.view(), 0.0));
-        network.backward(x.view(), &mut trace, t.view(), 0.0, &mut grads);
-        sgd.step(&mut network, &grads);
+        std::hint::black_box(trainer.step(&mut network, &train, indices));
     });
     bench(c, pool, &format!("eval/{name}"), eval_flops, || {
         std::hint::black_box(evaluate(&network, &test));
@@ -169,8 +171,27 @@ fn main() {
     gemm_bench(&mut c, &pool, "gemm/128x784x1024", (128, 784, 1024), false);
     gemm_bench(&mut c, &pool, "gemm/128x1024x1024", (128, 1024, 1024), false);
     gemm_bench(&mut c, &pool, "gemm/128x1024x1024-bt", (128, 1024, 1024), true);
-    network_benches(&mut c, &pool, "seed", &[784, 100, 10], Activation::Sigmoid, 100);
-    network_benches(&mut c, &pool, "big", &[784, 1024, 1024, 10], Activation::Relu, 128);
+    network_benches(
+        &mut c,
+        &pool,
+        "seed",
+        &[784, 100, 10],
+        Activation::Sigmoid,
+        (Method::Sgd, 0.5, 100),
+    );
+    let adam = Method::Adam {
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+    };
+    network_benches(
+        &mut c,
+        &pool,
+        "big",
+        &[784, 1024, 1024, 10],
+        Activation::Relu,
+        (adam, 1e-3, 128),
+    );
 
     c.final_summary();
     println!("threads: {threads}");
