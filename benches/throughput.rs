@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use mlp::data::dataset::{CLASSES, Dataset};
+use mlp::data::scaling::Scaling;
 use mlp::evaluate::evaluate;
 use mlp::nn::linalg::gemm;
 use mlp::nn::{Activation, Init, Loss, Network};
@@ -84,6 +85,7 @@ fn random_dataset(samples: usize, rng: &mut ChaCha8Rng) -> Dataset {
         labels: (0..samples).map(|_| rng.random_range(0..CLASSES as u8)).collect(),
         rows: 28,
         cols: 28,
+        scaling: Scaling::Unit,
     }
 }
 
