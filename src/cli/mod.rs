@@ -10,6 +10,7 @@ use clap::builder::PossibleValue;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::nn::Activation;
+use crate::parallel;
 
 pub use eval::EvalArgs;
 pub use gradcheck::GradcheckArgs;
@@ -46,8 +47,8 @@ pub enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train(args) => train::run(*args),
-        Command::Eval(args) => eval::run(args),
+        Command::Train(args) => parallel::with_threads(args.threads, move || train::run(*args))?,
+        Command::Eval(args) => parallel::with_threads(args.threads, move || eval::run(args))?,
         Command::Gradcheck(args) => gradcheck::run(args),
     }
 }

@@ -97,6 +97,10 @@ pub struct TrainArgs {
     /// Where to save the model, after every epoch
     #[arg(long, default_value = "model.bin")]
     pub out: PathBuf,
+    /// Worker threads for the matrix products and evaluation [default: all cores]. The same seed
+    /// and thread count give bit-identical results
+    #[arg(long, value_parser = positive_usize)]
+    pub threads: Option<usize>,
     /// Print nothing but errors (and the JSON with --json)
     #[arg(long)]
     pub quiet: bool,
