@@ -93,7 +93,7 @@ fn non_negative_f64(text: &str) -> Result<f64, String> {
     }
 }
 
-/// A `--momentum`-style value: at least 0 and below 1.
+/// A `--momentum` or `--dropout` value: at least 0 and below 1.
 fn unit_interval(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
