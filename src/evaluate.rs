@@ -19,6 +19,8 @@ pub struct Evaluation {
     /// Mean per-sample loss, without any L2 penalty.
     pub loss: f64,
     pub confusion: ConfusionMatrix,
+    /// The predicted class of every sample, in data set order.
+    pub predictions: Vec<usize>,
 }
 
 impl Evaluation {
@@ -35,6 +37,7 @@ pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
     let mut trace = network.trace(block);
     let mut confusion = ConfusionMatrix::new(CLASSES);
     let mut total_loss = 0.0;
+    let mut predictions = Vec::with_capacity(data.len());
     let indices: Vec<usize> = (0..data.len()).collect();
     for chunk in indices.chunks(block) {
         let rows = chunk.len();
@@ -43,10 +46,12 @@ pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
         total_loss += network.loss.total(logits, t.slice(s![..rows, ..])).as_f64();
         for (&i, predicted) in chunk.iter().zip(argmax_rows(logits)) {
             confusion.record(usize::from(data.labels[i]), predicted);
+            predictions.push(predicted);
         }
     }
     Evaluation {
         loss: total_loss / data.len().max(1) as f64,
         confusion,
+        predictions,
     }
 }

@@ -1,17 +1,18 @@
 //! `mlp eval MODEL`: accuracy, mean loss, the confusion matrix and per-class precision and recall.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use super::positive_usize;
-use crate::data::dataset::{DataDir, Split, load_split};
+use super::{output, positive_usize};
+use crate::data::dataset::{DataDir, Dataset, Split, load_split};
 use crate::evaluate::evaluate;
 use crate::metrics::ConfusionMatrix;
 use crate::model_file;
 use crate::report::Console;
+use crate::viz::{self, grid, heatmap};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -23,13 +24,18 @@ pub struct EvalArgs {
     /// Which split to evaluate on
     #[arg(long, value_enum, default_value = "test")]
     pub split: SplitName,
-    /// Worker threads for the matrix products and evaluation [default: all cores]. The same seed
-    /// and thread count give bit-identical results
-    #[arg(long, value_parser = positive_usize)]
-    pub threads: Option<usize>,
     /// Print one JSON object on stdout; human text goes to stderr
     #[arg(long)]
     pub json: bool,
+    /// Draw the misclassified digits, each captioned true→predicted, to this PNG
+    #[arg(long)]
+    pub errors: Option<PathBuf>,
+    /// At most this many digits in --errors, the first in data set order
+    #[arg(long, value_parser = positive_usize, default_value = "100")]
+    pub max_errors: usize,
+    /// Draw the confusion matrix as a heat map to this PNG
+    #[arg(long)]
+    pub confusion: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -38,13 +44,24 @@ pub enum SplitName {
     Test,
 }
 
+impl SplitName {
+    pub fn split(self) -> Split {
+        match self {
+            SplitName::Train => Split::Train,
+            SplitName::Test => Split::Test,
+        }
+    }
+}
+
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let console = Console::new(args.json, false);
+    for (flag, path) in [("--errors", &args.errors), ("--confusion", &args.confusion)] {
+        if let Some(path) = path {
+            output::picture(flag, path, false)?;
+        }
+    }
     let model = model_file::load(&args.model)?;
-    let split = match args.split {
-        SplitName::Train => Split::Train,
-        SplitName::Test => Split::Test,
-    };
+    let split = args.split.split();
     let mut data = load_split(&DataDir::resolve(args.data_dir.as_deref()), split)?;
     data.scaling = model.info.input.scaling;
     let input = &model.info.input;
@@ -75,6 +92,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     console.line("");
     console.line(&per_class_table(confusion));
 
+    if let Some(path) = &args.errors {
+        console.line("");
+        console.line(&draw_errors(path, &data, &evaluation.predictions, args.max_errors)?);
+    }
+    if let Some(path) = &args.confusion {
+        let (picture, _) = heatmap::confusion_heatmap(&confusion.counts);
+        viz::save_png(path, &picture)?;
+        console.line(&format!("wrote the confusion heat map to {}", path.display()));
+    }
+
     let per_class: Vec<_> = (0..confusion.classes())
         .map(|c| {
             json!({
@@ -97,6 +124,44 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }));
     Ok(())
 }
+
+/// Draws up to `max` misclassified samples of `data` to `path`; returns what it did, for the console.
+fn draw_errors(path: &Path, data: &Dataset, predictions: &[usize], max: usize) -> anyhow::Result<String> {
+    let wrong: Vec<usize> = (0..data.len())
+        .filter(|&i| predictions[i] != usize::from(data.labels[i]))
+        .collect();
+    if wrong.is_empty() {
+        return Ok(format!(
+            "no misclassified digits, so {} was not written",
+            path.display()
+        ));
+    }
+    let tiles: Vec<grid::Tile> = wrong
+        .iter()
+        .take(max)
+        .map(|&i| {
+            let pixels = data.images.row(i);
+            let caption = format!("{}→{}", data.labels[i], predictions[i]);
+            grid::grey_tile(
+                pixels.as_slice().expect("image rows are contiguous"),
+                data.cols as u32,
+                Some(caption),
+            )
+        })
+        .collect();
+    let (picture, _) = grid::draw_grid(&tiles, ERRORS_PER_ROW, ERRORS_SCALE);
+    viz::save_png(path, &picture)?;
+    Ok(format!(
+        "wrote {} of {} misclassified digits to {} (captions: true→predicted)",
+        tiles.len(),
+        wrong.len(),
+        path.display()
+    ))
+}
+
+/// Layout of the --errors grid.
+const ERRORS_PER_ROW: u32 = 10;
+const ERRORS_SCALE: u32 = 3;
 
 /// Rows are true classes, columns predicted classes.
 fn confusion_table(confusion: &ConfusionMatrix) -> String {

@@ -4,17 +4,23 @@
 mod eval;
 pub mod exit;
 mod gradcheck;
+mod output;
+mod plot;
+mod show;
 mod train;
+mod weights;
 
 use clap::builder::PossibleValue;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::nn::Activation;
-use crate::parallel;
 
 pub use eval::EvalArgs;
 pub use gradcheck::GradcheckArgs;
+pub use plot::PlotArgs;
+pub use show::ShowArgs;
 pub use train::TrainArgs;
+pub use weights::WeightsArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,14 +48,23 @@ pub enum Command {
     /// Compare backprop's gradients with central differences in f64
     #[command(allow_negative_numbers = true)]
     Gradcheck(GradcheckArgs),
+    /// Draw a grid of data set digits to a PNG
+    Show(ShowArgs),
+    /// Draw a model's first-layer weights, one picture per hidden unit, to a PNG
+    Weights(WeightsArgs),
+    /// Draw learning curves from a history CSV to a PNG or SVG
+    Plot(PlotArgs),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train(args) => parallel::with_threads(args.threads, move || train::run(*args))?,
-        Command::Eval(args) => parallel::with_threads(args.threads, move || eval::run(args))?,
+        Command::Train(args) => train::run(*args),
+        Command::Eval(args) => eval::run(args),
         Command::Gradcheck(args) => gradcheck::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Weights(args) => weights::run(args),
+        Command::Plot(args) => plot::run(args),
     }
 }
 
@@ -93,7 +108,7 @@ fn non_negative_f64(text: &str) -> Result<f64, String> {
     }
 }
 
-/// A `--momentum` or `--dropout` value: at least 0 and below 1.
+/// A `--momentum`-style value: at least 0 and below 1.
 fn unit_interval(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
@@ -107,6 +122,15 @@ fn positive_usize(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(0) => Err("must be at least 1".to_owned()),
         Ok(v) => Ok(v),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
+    }
+}
+
+/// A `--scale` value: screen pixels per image pixel, 1 to 32.
+fn scale_factor(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(v) if (1..=32).contains(&v) => Ok(v),
+        Ok(_) => Err("must be from 1 to 32".to_owned()),
         Err(_) => Err(format!("`{text}` is not a whole number")),
     }
 }

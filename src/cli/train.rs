@@ -9,15 +9,16 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-use super::{LossName, non_negative_f64, positive_f64, positive_usize, unit_interval};
+use super::{LossName, non_negative_f64, output, positive_f64, positive_usize, unit_interval};
 use crate::data::dataset::{CLASSES, DataDir, Split, load_split};
 use crate::data::scaling::Scaling;
 use crate::model_file::{self, InputSpec, ModelInfo};
-use crate::nn::{Activation, Dropout, Init, Loss, Network};
+use crate::nn::{Activation, Init, Loss, Network};
 use crate::optim::Method;
 use crate::report::{Console, Progress};
 use crate::schedule::{Decay, Schedule};
-use crate::train::{EpochRecord, Observer, TrainConfig, train};
+use crate::train::{EpochRecord, History, Observer, TrainConfig, train};
+use crate::viz::{self, Format, curves::Curves};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -84,12 +85,6 @@ pub struct TrainArgs {
     /// Standard deviation for --init normal
     #[arg(long, value_parser = positive_f64)]
     pub init_std: Option<f64>,
-    /// Dropout probability of every hidden layer's outputs in training (inverted dropout)
-    #[arg(long, value_parser = unit_interval, default_value = "0")]
-    pub dropout: f64,
-    /// Dropout probability of the input pixels in training
-    #[arg(long, value_parser = unit_interval, default_value = "0")]
-    pub input_dropout: f64,
     /// Input scaling: unit is pixel/255; standard subtracts the training pixels' mean and divides by
     /// their standard deviation. Saved with the model and applied by everything that loads it
     #[arg(long, value_enum, default_value = "unit")]
@@ -103,10 +98,9 @@ pub struct TrainArgs {
     /// Where to save the model, after every epoch
     #[arg(long, default_value = "model.bin")]
     pub out: PathBuf,
-    /// Worker threads for the matrix products and evaluation [default: all cores]. The same seed
-    /// and thread count give bit-identical results
-    #[arg(long, value_parser = positive_usize)]
-    pub threads: Option<usize>,
+    /// Draw the learning curves (accuracy and loss per epoch) to this .png or .svg, after every epoch
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
     /// Print nothing but errors (and the JSON with --json)
     #[arg(long)]
     pub quiet: bool,
@@ -263,13 +257,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         optimizer: args.optimizer()?,
         schedule: args.schedule()?,
         l2: args.l2,
-        dropout: Dropout {
-            input: args.input_dropout,
-            hidden: args.dropout,
-        },
     };
     let console = Console::new(args.json, args.quiet);
-    check_writable(&args.out)?;
+    output::check_writable("--out", &args.out)?;
+    let plot = match &args.plot {
+        Some(path) => Some((path.as_path(), output::picture("--plot", path, true)?)),
+        None => None,
+    };
 
     let started = Instant::now();
     let data_dir = DataDir::resolve(args.data_dir.as_deref());
@@ -331,7 +325,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "batch_size": args.batch_size,
         "epochs": args.epochs,
         "l2": args.l2,
-        "dropout": config.dropout,
         "seed": args.seed,
         "data_dir": data_dir.path.display().to_string(),
     });
@@ -339,6 +332,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         console,
         progress: None,
         out: &args.out,
+        plot,
+        history: History::default(),
         epochs: args.epochs,
         info: ModelInfo {
             input: InputSpec {
@@ -370,30 +365,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Fails fast, before data loading and training, when the model could not be saved to `out`.
-fn check_writable(out: &Path) -> anyhow::Result<()> {
-    if out.is_dir() {
-        bail!(
-            "--out {} is a directory; give a file name such as model.bin",
-            out.display()
-        );
-    }
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".mlp-")
-        .tempfile_in(dir)
-        .with_context(|| format!("--out {}: cannot create files in {}", out.display(), dir.display()))?;
-    Ok(())
-}
-
 /// Shows progress and saves the model after every epoch.
 struct EpochSaver<'a> {
     console: Console,
     progress: Option<Progress>,
     out: &'a Path,
+    /// Where to draw the learning curves, and in which format.
+    plot: Option<(&'a Path, Format)>,
+    /// The epochs so far, for the curves.
+    history: History,
     epochs: usize,
     info: ModelInfo,
 }
@@ -420,6 +400,11 @@ impl Observer<f32> for EpochSaver<'_> {
             .training
             .insert("epochs_completed".to_owned(), record.epoch.into());
         model_file::save(self.out, network, &self.info)?;
+        self.history.epochs.push(record.clone());
+        if let Some((path, format)) = self.plot {
+            let (picture, _) = Curves::from_history(&self.history).render(format)?;
+            viz::save(path, &picture)?;
+        }
         self.console.line(&format!(
             "epoch {:>3}/{}  train loss {:.4}  train acc {}  test acc {}  {:.1} s",
             record.epoch, self.epochs, record.train_loss, record.train_accuracy, record.test_accuracy, record.seconds

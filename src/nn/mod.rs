@@ -1,8 +1,7 @@
-//! The network's parts, generic over `Float`: activations, dense layers, dropout, losses, initialization,
+//! The network's parts, generic over `Float`: activations, dense layers, losses, initialization,
 //! and the multilayer perceptron that joins them.
 
 pub mod activation;
-pub mod dropout;
 pub mod init;
 pub mod layer;
 pub mod linalg;
@@ -10,7 +9,6 @@ pub mod loss;
 pub mod network;
 
 pub use activation::Activation;
-pub use dropout::Dropout;
 pub use init::Init;
 pub use layer::Dense;
 pub use loss::Loss;

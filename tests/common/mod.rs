@@ -1,11 +1,32 @@
-//! Helpers shared by the integration tests: finding real MNIST, writing small IDX files.
+//! Helpers shared by the integration tests: running the binary, finding real MNIST, writing small
+//! IDX files.
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use assert_cmd::Command;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use serde_json::Value;
+
+/// The `mlp` binary, with no data directory coming from the environment.
+pub fn mlp() -> Command {
+    let mut cmd = Command::cargo_bin("mlp").unwrap();
+    cmd.env_remove("MLP_DATA_DIR");
+    cmd
+}
+
+/// Runs `cmd`, which must succeed, and parses its standard output as one JSON object.
+pub fn json_stdout(cmd: &mut Command) -> Value {
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is exactly one JSON object")
+}
 
 /// The directories searched for real MNIST, in order: `$MLP_DATA_DIR`, `./data`, `../shared/data/mnist`.
 pub fn mnist_candidates() -> Vec<PathBuf> {

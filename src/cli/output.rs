@@ -1,0 +1,32 @@
+//! Files named on the command line for writing: checked before the long work starts, so a bad path
+//! fails in a second rather than after an hour of training.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+
+use crate::viz::Format;
+
+/// Fails when `path` (given with `flag`) is a directory or its directory does not take new files.
+pub fn check_writable(flag: &str, path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        bail!("{flag} {} is a directory; give a file name", path.display());
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".mlp-")
+        .tempfile_in(dir)
+        .with_context(|| format!("{flag} {}: cannot create files in {}", path.display(), dir.display()))?;
+    Ok(())
+}
+
+/// The format of the picture `path` (by its extension; SVG only where `svg_allowed`), after checking
+/// that it can be written.
+pub fn picture(flag: &str, path: &Path, svg_allowed: bool) -> anyhow::Result<Format> {
+    let format = Format::of_path(flag, path, svg_allowed)?;
+    check_writable(flag, path)?;
+    Ok(format)
+}

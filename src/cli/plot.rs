@@ -1,0 +1,33 @@
+//! `mlp plot HISTORY.csv`: learning curves from a history CSV, as PNG or SVG.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::output;
+use crate::report::Console;
+use crate::viz::{self, curves::Curves};
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// A CSV with a header: epoch, and columns such as train_acc, val_acc, test_acc, train_loss, test_loss
+    pub history: PathBuf,
+    /// The picture to write; .png or .svg
+    #[arg(long, default_value = "curves.png")]
+    pub out: PathBuf,
+}
+
+pub fn run(args: PlotArgs) -> anyhow::Result<()> {
+    let format = output::picture("--out", &args.out, true)?;
+    let curves = Curves::from_csv(&args.history)?;
+    let (picture, _) = curves.render(format)?;
+    viz::save(&args.out, &picture)?;
+    let splits: Vec<&str> = curves.splits.iter().map(|s| s.split).collect();
+    Console::new(false, false).line(&format!(
+        "wrote {}: {} epochs of {}",
+        args.out.display(),
+        curves.epochs.len(),
+        splits.join(", ")
+    ));
+    Ok(())
+}
