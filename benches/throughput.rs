@@ -23,7 +23,7 @@ use mlp::data::dataset::{CLASSES, Dataset};
 use mlp::data::scaling::Scaling;
 use mlp::evaluate::evaluate;
 use mlp::nn::linalg::gemm;
-use mlp::nn::{Activation, Init, Loss, Network};
+use mlp::nn::{Activation, Dropout, Init, Loss, Network};
 use mlp::optim::Method;
 use mlp::schedule::Schedule;
 use mlp::train::{TrainConfig, Trainer};
@@ -123,13 +123,14 @@ fn network_benches(
         optimizer,
         schedule: Schedule::constant(lr),
         l2: 0.0,
+        dropout: Dropout::OFF,
     };
     let mut trainer = Trainer::new(&network, &train, &config);
     let order: Vec<usize> = (0..train.len()).collect();
     let mut batches = order.chunks_exact(batch).cycle();
     bench(c, pool, &format!("step/{name}"), step_flops, || {
         let indices = batches.next().expect("a cycle never ends");
-        std::hint::black_box(trainer.step(&mut network, &train, indices));
+        std::hint::black_box(trainer.step(&mut network, &train, indices, &mut rng));
     });
     bench(c, pool, &format!("eval/{name}"), eval_flops, || {
         std::hint::black_box(evaluate(&network, &test));

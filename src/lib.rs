@@ -2,8 +2,8 @@
 //!
 //! The library does all the work and never prints; the `mlp` binary parses flags, calls it and
 //! reports. Layout: `data` (IDX files, data sets), `nn` (layers, activations, losses, the network),
-//! `optim`, `schedule`, `train`, `evaluate`, `metrics`, `gradcheck`, `model_file`, `viz` (pictures),
-//! and `cli` with `report` on top.
+//! `optim`, `schedule`, `train`, `evaluate`, `parallel` (threads), `metrics`, `gradcheck`,
+//! `model_file`, `viz` (pictures), and `cli` with `report` on top.
 
 pub mod cli;
 pub mod data;
@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod model_file;
 pub mod nn;
 pub mod optim;
+pub mod parallel;
 pub mod report;
 pub mod schedule;
 pub mod train;

@@ -21,7 +21,7 @@ use crate::data::samples::Samples;
 use crate::evaluate::{Evaluation, evaluate};
 use crate::float::Float;
 use crate::metrics::Accuracy;
-use crate::nn::{Gradients, Network, Trace};
+use crate::nn::{Dropout, Gradients, Network, Trace};
 use crate::optim::{Method, Optimizer};
 use crate::schedule::Schedule;
 
@@ -33,6 +33,8 @@ pub struct TrainConfig {
     pub schedule: Schedule,
     /// λ of the L2 penalty λ/2 · Σ‖W‖².
     pub l2: f64,
+    /// Drop probabilities in training.
+    pub dropout: Dropout,
 }
 
 /// The numbers of one finished epoch.
@@ -66,7 +68,7 @@ pub trait Observer<F> {
 
 /// Trains `network` on `train` for `config.epochs` epochs, evaluating on `train` and `test` after
 /// each one.
-pub fn train<F: Float, R: Rng + ?Sized>(
+pub fn train<F: Float, R: Rng>(
     network: &mut Network<F>,
     train: &Dataset,
     test: &Dataset,
@@ -109,6 +111,7 @@ pub struct Trainer<F> {
     steps_per_epoch: u64,
     epochs: usize,
     l2: F,
+    dropout: Dropout,
     /// (batch, inputs) and (batch, outputs): the current mini-batch.
     x: Array2<F>,
     t: Array2<F>,
@@ -127,6 +130,7 @@ impl<F: Float> Trainer<F> {
             steps_per_epoch: data.len().div_ceil(batch) as u64,
             epochs: config.epochs,
             l2: F::of(config.l2),
+            dropout: config.dropout,
             x: Array2::zeros((batch, data.inputs())),
             t: Array2::zeros((batch, data.outputs())),
             trace: network.trace(batch),
@@ -134,14 +138,18 @@ impl<F: Float> Trainer<F> {
         }
     }
 
-    /// One update on the samples `indices` of `data` (at most the batch size): forward, loss,
-    /// backward, optimizer step at the schedule's rate. Returns the batch's mean loss (with the L2
-    /// penalty) before the update.
-    pub fn step(&mut self, network: &mut Network<F>, data: &impl Samples, indices: &[usize]) -> F {
+    /// One update on the samples `indices` of `data` (at most the batch size): forward (with
+    /// dropout masks drawn from `rng`), loss, backward, optimizer step at the schedule's rate.
+    /// Returns the batch's mean loss (with the L2 penalty) before the update.
+    pub fn step<R: Rng>(&mut self, network: &mut Network<F>, data: &impl Samples, indices: &[usize], rng: &mut R) -> F {
         let rows = indices.len();
         let (mut x, mut t) = (self.x.slice_mut(s![..rows, ..]), self.t.slice_mut(s![..rows, ..]));
         data.gather(indices, x.view_mut(), t.view_mut());
-        let logits = network.forward(x.view(), &mut self.trace);
+        let logits = if self.dropout == Dropout::OFF {
+            network.forward(x.view(), &mut self.trace)
+        } else {
+            network.forward_dropout(x.view(), &mut self.trace, self.dropout, rng)
+        };
         let loss = network.loss(logits, t.view(), self.l2);
         network.backward(x.view(), &mut self.trace, t.view(), self.l2, &mut self.grads);
         self.optimizer.step(network, &self.grads, self.lr());
@@ -156,7 +164,7 @@ impl<F: Float> Trainer<F> {
 
     /// One pass over the samples `order` of `data`: shuffles `order` with `rng`, then steps through
     /// it in mini-batches, handing each batch's loss to `on_batch`.
-    pub fn epoch<R: Rng + ?Sized>(
+    pub fn epoch<R: Rng>(
         &mut self,
         network: &mut Network<F>,
         data: &impl Samples,
@@ -166,7 +174,7 @@ impl<F: Float> Trainer<F> {
     ) {
         order.shuffle(rng);
         for indices in order.chunks(self.x.nrows()) {
-            let loss = self.step(network, data, indices);
+            let loss = self.step(network, data, indices, rng);
             on_batch(loss.as_f64());
         }
     }

@@ -249,11 +249,11 @@ fn gradcheck_passes_prints_a_table_and_fails_when_the_tolerance_is_impossible() 
         .arg("gradcheck")
         .assert()
         .success()
-        .stdout(predicate::str::contains("worst error").and(predicate::str::contains("all 80 configurations")));
+        .stdout(predicate::str::contains("worst error").and(predicate::str::contains("all 85 configurations")));
 
     let report = json_stdout(mlp().args(["gradcheck", "--json"]));
     assert_eq!(report["passed"], true);
-    assert_eq!(report["rows"].as_array().unwrap().len(), 80);
+    assert_eq!(report["rows"].as_array().unwrap().len(), 85);
 
     mlp()
         .args(["gradcheck", "--tol", "1e-30"])

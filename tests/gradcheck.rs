@@ -8,7 +8,7 @@
 use mlp::gradcheck::{
     CheckConfig, DEFAULT_EPSILON, DEFAULT_TOLERANCE, backprop_gradients, check, compare, default_suite,
 };
-use mlp::nn::{Activation, Gradients, Init, Loss, Network};
+use mlp::nn::{Activation, Dropout, Gradients, Init, Loss, Network};
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -17,8 +17,9 @@ use rand_chacha::ChaCha8Rng;
 fn the_default_suite_passes_for_several_seeds() {
     for seed in [1, 2, 3] {
         let suite = default_suite(DEFAULT_EPSILON, seed);
-        // Every activation with every loss, with and without L2, on the 3-5-3 and 4-5-4-3 nets.
-        assert_eq!(suite.len(), 5 * 4 * 2 * 2);
+        // Every activation with every loss, with and without L2, on the 3-5-3 and 4-5-4-3 nets;
+        // then every activation with dropout.
+        assert_eq!(suite.len(), 5 * 4 * 2 * 2 + 5);
         for config in &suite {
             let result = check(config);
             assert_eq!(
@@ -114,11 +115,11 @@ fn worst_error(activation: Activation, loss: Loss, bug: Bug) -> f64 {
     if bug == Bug::None {
         assert_eq!(
             analytic,
-            backprop_gradients(&network, x.view(), t.view(), l2),
+            backprop_gradients(&network, x.view(), t.view(), l2, None),
             "the assembled backward is faithful"
         );
     }
-    compare(&mut network, x.view(), t.view(), l2, DEFAULT_EPSILON, &analytic).worst_relative_error
+    compare(&mut network, x.view(), t.view(), l2, None, DEFAULT_EPSILON, &analytic).worst_relative_error
 }
 
 #[test]
@@ -157,6 +158,7 @@ fn a_single_configuration_reports_where_it_is_worst() {
         activation: Activation::LeakyRelu,
         loss: Loss::CrossEntropy,
         l2: 0.0,
+        dropout: Dropout::OFF,
         samples: 5,
         epsilon: DEFAULT_EPSILON,
         seed: 9,

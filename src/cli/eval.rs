@@ -24,6 +24,10 @@ pub struct EvalArgs {
     /// Which split to evaluate on
     #[arg(long, value_enum, default_value = "test")]
     pub split: SplitName,
+    /// Worker threads for the matrix products and evaluation [default: all cores]. The same seed
+    /// and thread count give bit-identical results
+    #[arg(long, value_parser = positive_usize)]
+    pub threads: Option<usize>,
     /// Print one JSON object on stdout; human text goes to stderr
     #[arg(long)]
     pub json: bool,

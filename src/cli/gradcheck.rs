@@ -4,9 +4,9 @@ use anyhow::bail;
 use clap::Args;
 use serde_json::json;
 
-use super::{LossName, non_negative_f64, positive_f64, positive_usize};
+use super::{LossName, non_negative_f64, positive_f64, positive_usize, unit_interval};
 use crate::gradcheck::{CheckConfig, CheckResult, DEFAULT_EPSILON, DEFAULT_TOLERANCE, check, default_suite};
-use crate::nn::{Activation, Loss};
+use crate::nn::{Activation, Dropout, Loss};
 use crate::report::Console;
 
 #[derive(Debug, Args)]
@@ -26,6 +26,12 @@ pub struct GradcheckArgs {
     /// Check one configuration with this L2 penalty
     #[arg(long, value_parser = non_negative_f64)]
     pub l2: Option<f64>,
+    /// Check one configuration with this dropout probability on hidden outputs (fixed masks)
+    #[arg(long, value_parser = unit_interval)]
+    pub dropout: Option<f64>,
+    /// Check one configuration with this dropout probability on the input (fixed masks)
+    #[arg(long, value_parser = unit_interval)]
+    pub input_dropout: Option<f64>,
     /// Finite-difference step
     #[arg(long, value_parser = positive_f64, default_value_t = DEFAULT_EPSILON)]
     pub eps: f64,
@@ -48,7 +54,12 @@ const SINGLE_SAMPLES: usize = 5;
 impl GradcheckArgs {
     /// The configurations to check: one when any network flag is given, else the default suite.
     fn configs(&self) -> anyhow::Result<Vec<CheckConfig>> {
-        let single = self.hidden.is_some() || self.activation.is_some() || self.loss.is_some() || self.l2.is_some();
+        let single = self.hidden.is_some()
+            || self.activation.is_some()
+            || self.loss.is_some()
+            || self.l2.is_some()
+            || self.dropout.is_some()
+            || self.input_dropout.is_some();
         if !single {
             if self.output_activation.is_some() {
                 bail!("--output-activation needs --loss mse");
@@ -69,6 +80,10 @@ impl GradcheckArgs {
             activation: self.activation.unwrap_or(Activation::Sigmoid),
             loss,
             l2: self.l2.unwrap_or(0.0),
+            dropout: Dropout {
+                input: self.input_dropout.unwrap_or(0.0),
+                hidden: self.dropout.unwrap_or(0.0),
+            },
             samples: SINGLE_SAMPLES,
             epsilon: self.eps,
             seed: self.seed,
@@ -80,8 +95,8 @@ pub fn run(args: GradcheckArgs) -> anyhow::Result<()> {
     let console = Console::new(args.json, false);
     let results: Vec<CheckResult> = args.configs()?.iter().map(check).collect();
     console.line(&format!(
-        "{:<9} {:<11} {:<15} {:>4} {:>7} {:>11}  {:<20} {}",
-        "net", "activation", "loss", "l2", "params", "worst error", "at", "result"
+        "{:<9} {:<11} {:<15} {:>4} {:>9} {:>7} {:>11}  {:<20} {}",
+        "net", "activation", "loss", "l2", "dropout", "params", "worst error", "at", "result"
     ));
     for r in &results {
         let net = r
@@ -92,10 +107,14 @@ pub fn run(args: GradcheckArgs) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join("-");
         console.line(&format!(
-            "{net:<9} {:<11} {:<15} {:>4} {:>7} {:>11.2e}  {:<20} {}",
+            "{net:<9} {:<11} {:<15} {:>4} {:>9} {:>7} {:>11.2e}  {:<20} {}",
             r.config.activation.name(),
             r.config.loss.to_string(),
             r.config.l2,
+            match r.config.dropout {
+                Dropout::OFF => "-".to_owned(),
+                Dropout { input, hidden } => format!("{input}/{hidden}"),
+            },
             r.worst.parameters,
             r.worst.worst_relative_error,
             r.worst.worst_parameter,

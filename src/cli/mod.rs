@@ -14,6 +14,7 @@ use clap::builder::PossibleValue;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::nn::Activation;
+use crate::parallel;
 
 pub use eval::EvalArgs;
 pub use gradcheck::GradcheckArgs;
@@ -59,8 +60,8 @@ pub enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train(args) => train::run(*args),
-        Command::Eval(args) => eval::run(args),
+        Command::Train(args) => parallel::with_threads(args.threads, move || train::run(*args))?,
+        Command::Eval(args) => parallel::with_threads(args.threads, move || eval::run(args))?,
         Command::Gradcheck(args) => gradcheck::run(args),
         Command::Show(args) => show::run(args),
         Command::Weights(args) => weights::run(args),
@@ -108,7 +109,7 @@ fn non_negative_f64(text: &str) -> Result<f64, String> {
     }
 }
 
-/// A `--momentum`-style value: at least 0 and below 1.
+/// A `--momentum` or `--dropout` value: at least 0 and below 1.
 fn unit_interval(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if (0.0..1.0).contains(&v) => Ok(v),

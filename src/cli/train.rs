@@ -13,7 +13,7 @@ use super::{LossName, non_negative_f64, output, positive_f64, positive_usize, un
 use crate::data::dataset::{CLASSES, DataDir, Split, load_split};
 use crate::data::scaling::Scaling;
 use crate::model_file::{self, InputSpec, ModelInfo};
-use crate::nn::{Activation, Init, Loss, Network};
+use crate::nn::{Activation, Dropout, Init, Loss, Network};
 use crate::optim::Method;
 use crate::report::{Console, Progress};
 use crate::schedule::{Decay, Schedule};
@@ -85,6 +85,12 @@ pub struct TrainArgs {
     /// Standard deviation for --init normal
     #[arg(long, value_parser = positive_f64)]
     pub init_std: Option<f64>,
+    /// Dropout probability of every hidden layer's outputs in training (inverted dropout)
+    #[arg(long, value_parser = unit_interval, default_value = "0")]
+    pub dropout: f64,
+    /// Dropout probability of the input pixels in training
+    #[arg(long, value_parser = unit_interval, default_value = "0")]
+    pub input_dropout: f64,
     /// Input scaling: unit is pixel/255; standard subtracts the training pixels' mean and divides by
     /// their standard deviation. Saved with the model and applied by everything that loads it
     #[arg(long, value_enum, default_value = "unit")]
@@ -101,6 +107,10 @@ pub struct TrainArgs {
     /// Draw the learning curves (accuracy and loss per epoch) to this .png or .svg, after every epoch
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Worker threads for the matrix products and evaluation [default: all cores]. The same seed
+    /// and thread count give bit-identical results
+    #[arg(long, value_parser = positive_usize)]
+    pub threads: Option<usize>,
     /// Print nothing but errors (and the JSON with --json)
     #[arg(long)]
     pub quiet: bool,
@@ -257,6 +267,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         optimizer: args.optimizer()?,
         schedule: args.schedule()?,
         l2: args.l2,
+        dropout: Dropout {
+            input: args.input_dropout,
+            hidden: args.dropout,
+        },
     };
     let console = Console::new(args.json, args.quiet);
     output::check_writable("--out", &args.out)?;
@@ -325,6 +339,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "batch_size": args.batch_size,
         "epochs": args.epochs,
         "l2": args.l2,
+        "dropout": config.dropout,
         "seed": args.seed,
         "data_dir": data_dir.path.display().to_string(),
     });

@@ -10,6 +10,9 @@
 //! The loss of a batch is the mean per-sample loss plus the L2 penalty `λ/2 · Σ‖Wᵢ‖²` on weights
 //! (never biases), whose gradient adds `λ·Wᵢ` to `dWᵢ`.
 //!
+//! In training, `forward_dropout` applies inverted dropout (see `dropout`) to the input of chosen
+//! layers: layer i then sees aᵢ₋₁ ⊙ mᵢ, and backward multiplies dL/d(aᵢ₋₁ ⊙ mᵢ) by the same mask.
+//!
 //! `forward` fills a `Trace` (the buffers backward needs) and `backward` fills a `Gradients`; both
 //! are allocated once for the largest batch and reused, so a training step allocates nothing.
 
@@ -17,6 +20,7 @@ use ndarray::{Array1, Array2, ArrayView2, s};
 use rand::Rng;
 
 use super::activation::Activation;
+use super::dropout::{self, Dropout};
 use super::init::Init;
 use super::layer::Dense;
 use super::loss::Loss;
@@ -37,8 +41,21 @@ pub struct Trace<F> {
     outputs: Vec<Array2<F>>,
     /// deltas[i]: (capacity, units of layer i), dL/dz of layer i during backward.
     deltas: Vec<Array2<F>>,
+    /// dropped[i]: layer i's input after dropout, with its mask, when the last forward dropped it.
+    dropped: Vec<Option<Dropped<F>>>,
     /// Rows of the current batch.
     rows: usize,
+}
+
+/// One layer's input after dropout: what the layer saw, and the mask backward needs.
+#[derive(Clone, Debug)]
+struct Dropped<F> {
+    /// (capacity, inputs of the layer): 0 or 1/(1-p).
+    mask: Array2<F>,
+    /// (capacity, inputs of the layer): the input times the mask.
+    input: Array2<F>,
+    /// Whether the last forward used it.
+    active: bool,
 }
 
 /// dL/dW and dL/db for every layer, shaped like the network's parameters.
@@ -99,6 +116,7 @@ impl<F: Float> Network<F> {
         Trace {
             outputs: buffers(),
             deltas: buffers(),
+            dropped: vec![None; self.layers.len()],
             rows: 0,
         }
     }
@@ -117,13 +135,51 @@ impl<F: Float> Network<F> {
     /// Runs x (batch, inputs) through the network; returns the logits (batch, outputs), which stay
     /// in `trace` with every hidden output for `backward`.
     pub fn forward<'t>(&self, x: ArrayView2<F>, trace: &'t mut Trace<F>) -> ArrayView2<'t, F> {
+        self.run_forward(x, trace, None)
+    }
+
+    /// `forward` for training with `dropout`, its masks drawn from `rng` and kept in `trace`.
+    pub fn forward_dropout<'t>(
+        &self,
+        x: ArrayView2<F>,
+        trace: &'t mut Trace<F>,
+        dropout: Dropout,
+        rng: &mut dyn Rng,
+    ) -> ArrayView2<'t, F> {
+        self.run_forward(x, trace, Some((dropout, rng)))
+    }
+
+    fn run_forward<'t>(
+        &self,
+        x: ArrayView2<F>,
+        trace: &'t mut Trace<F>,
+        mut dropout: Option<(Dropout, &mut dyn Rng)>,
+    ) -> ArrayView2<'t, F> {
         let rows = x.nrows();
         trace.ensure_capacity(self, rows);
         trace.rows = rows;
+        let capacity = trace.outputs[0].nrows();
         let last = self.layers.len() - 1;
+        let Trace { outputs, dropped, .. } = trace;
         for (i, layer) in self.layers.iter().enumerate() {
-            let (done, rest) = trace.outputs.split_at_mut(i);
-            let input = if i == 0 { x } else { done[i - 1].slice(s![..rows, ..]) };
+            let (done, rest) = outputs.split_at_mut(i);
+            let mut input = if i == 0 { x } else { done[i - 1].slice(s![..rows, ..]) };
+            let rate = dropout.as_ref().map_or(0.0, |(d, _)| d.rate_before(i));
+            if let Some(slot) = &mut dropped[i] {
+                slot.active = false;
+            }
+            if let Some((_, rng)) = dropout.as_mut().filter(|_| rate > 0.0) {
+                let slot = dropped[i].get_or_insert_with(|| Dropped {
+                    mask: Array2::zeros((capacity, layer.inputs())),
+                    input: Array2::zeros((capacity, layer.inputs())),
+                    active: false,
+                });
+                let mut mask = slot.mask.slice_mut(s![..rows, ..]);
+                dropout::draw_mask(rate, mask.view_mut(), &mut **rng);
+                dropout::forward(input, mask.view(), slot.input.slice_mut(s![..rows, ..]));
+                slot.active = true;
+                input = slot.input.slice(s![..rows, ..]);
+            }
             let mut z = rest[0].slice_mut(s![..rows, ..]);
             layer.forward(input, z.view_mut());
             if i < last {
@@ -139,7 +195,12 @@ impl<F: Float> Network<F> {
         let rows = trace.rows;
         assert_eq!(x.nrows(), rows, "backward needs the batch that forward saw");
         let last = self.layers.len() - 1;
-        let Trace { outputs, deltas, .. } = trace;
+        let Trace {
+            outputs,
+            deltas,
+            dropped,
+            ..
+        } = trace;
 
         let mut dz = deltas[last].slice_mut(s![..rows, ..]);
         dz.assign(&outputs[last].slice(s![..rows, ..]));
@@ -148,16 +209,21 @@ impl<F: Float> Network<F> {
         for (i, layer) in self.layers.iter().enumerate().rev() {
             let (below, this) = deltas.split_at_mut(i);
             let dz = this[0].slice(s![..rows, ..]);
-            let input = if i == 0 {
-                x
-            } else {
-                outputs[i - 1].slice(s![..rows, ..])
+            let dropped = dropped[i].as_ref().filter(|d| d.active);
+            let input = match dropped {
+                Some(d) => d.input.slice(s![..rows, ..]),
+                None if i == 0 => x,
+                None => outputs[i - 1].slice(s![..rows, ..]),
             };
             let grad = &mut grads.layers[i];
             let dx = below.last_mut().map(|d| d.slice_mut(s![..rows, ..]));
             layer.backward(input, dz, grad.weight.view_mut(), grad.bias.view_mut(), dx);
             if i > 0 {
-                self.activation.backward(input, below[i - 1].slice_mut(s![..rows, ..]));
+                let mut da = below[i - 1].slice_mut(s![..rows, ..]);
+                if let Some(d) = dropped {
+                    dropout::backward(d.mask.slice(s![..rows, ..]), da.view_mut());
+                }
+                self.activation.backward(outputs[i - 1].slice(s![..rows, ..]), da);
             }
             if l2 != F::zero() {
                 grad.weight.scaled_add(l2, &layer.weight);
