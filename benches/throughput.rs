@@ -119,6 +119,7 @@ fn network_benches(
 
     let config = TrainConfig {
         epochs: 1,
+        steps: None,
         batch_size: batch,
         optimizer,
         schedule: Schedule::constant(lr),

@@ -28,6 +28,9 @@ use crate::schedule::Schedule;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TrainConfig {
     pub epochs: usize,
+    /// A limit on the number of updates in all: the epoch that reaches it ends there (and is
+    /// evaluated like any other). The textbook recipe counts 10,000 updates rather than epochs.
+    pub steps: Option<usize>,
     pub batch_size: usize,
     pub optimizer: Method,
     pub schedule: Schedule,
@@ -47,8 +50,13 @@ pub struct EpochRecord {
     pub train_accuracy: Accuracy,
     pub test_loss: f64,
     pub test_accuracy: Accuracy,
+    /// Updates made in this epoch: a full pass, or fewer in the last when `steps` ends it.
+    pub steps: usize,
     /// Wall time of the epoch, training and both evaluations.
     pub seconds: f64,
+    /// Of `seconds`, the updates alone and the two evaluations.
+    pub train_seconds: f64,
+    pub eval_seconds: f64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -66,8 +74,8 @@ pub trait Observer<F> {
     fn epoch_done(&mut self, network: &Network<F>, record: &EpochRecord) -> anyhow::Result<()>;
 }
 
-/// Trains `network` on `train` for `config.epochs` epochs, evaluating on `train` and `test` after
-/// each one.
+/// Trains `network` on `train` for `config.epochs` epochs (or until `config.steps` updates),
+/// evaluating on `train` and `test` after each one.
 pub fn train<F: Float, R: Rng>(
     network: &mut Network<F>,
     train: &Dataset,
@@ -82,10 +90,18 @@ pub fn train<F: Float, R: Rng>(
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut history = History::default();
 
+    let per_epoch = order.len().div_ceil(batch);
+    let mut steps_left = config.steps.unwrap_or(usize::MAX);
     for epoch in 1..=config.epochs {
+        if steps_left == 0 {
+            break;
+        }
         let started = Instant::now();
-        observer.epoch_started(epoch, order.len().div_ceil(batch));
-        trainer.epoch(network, train, &mut order, rng, |loss| observer.batch_done(loss));
+        let steps = per_epoch.min(steps_left);
+        steps_left -= steps;
+        observer.epoch_started(epoch, steps);
+        trainer.epoch(network, train, &mut order, rng, steps, |loss| observer.batch_done(loss));
+        let trained = Instant::now();
         let on_train: Evaluation = evaluate(network, train);
         let on_test = evaluate(network, test);
         let record = EpochRecord {
@@ -94,7 +110,10 @@ pub fn train<F: Float, R: Rng>(
             train_accuracy: on_train.accuracy(),
             test_loss: on_test.loss,
             test_accuracy: on_test.accuracy(),
+            steps,
             seconds: started.elapsed().as_secs_f64(),
+            train_seconds: (trained - started).as_secs_f64(),
+            eval_seconds: trained.elapsed().as_secs_f64(),
         };
         observer.epoch_done(network, &record)?;
         history.epochs.push(record);
@@ -163,17 +182,19 @@ impl<F: Float> Trainer<F> {
     }
 
     /// One pass over the samples `order` of `data`: shuffles `order` with `rng`, then steps through
-    /// it in mini-batches, handing each batch's loss to `on_batch`.
+    /// its first `batches` mini-batches (all of them when there are fewer), handing each batch's
+    /// loss to `on_batch`.
     pub fn epoch<R: Rng>(
         &mut self,
         network: &mut Network<F>,
         data: &impl Samples,
         order: &mut [usize],
         rng: &mut R,
+        batches: usize,
         mut on_batch: impl FnMut(f64),
     ) {
         order.shuffle(rng);
-        for indices in order.chunks(self.x.nrows()) {
+        for indices in order.chunks(self.x.nrows()).take(batches) {
             let loss = self.step(network, data, indices, rng);
             on_batch(loss.as_f64());
         }

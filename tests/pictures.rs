@@ -429,7 +429,10 @@ fn history_of(train: &Value) -> History {
             train_accuracy: accuracy(&r["train_accuracy"]),
             test_loss: r["test_loss"].as_f64().unwrap(),
             test_accuracy: accuracy(&r["test_accuracy"]),
+            steps: r["steps"].as_u64().unwrap() as usize,
             seconds: 0.0,
+            train_seconds: 0.0,
+            eval_seconds: 0.0,
         })
         .collect();
     History { epochs }
