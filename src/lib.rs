@@ -3,7 +3,8 @@
 //! The library does all the work and never prints; the `mlp` binary parses flags, calls it and
 //! reports. Layout: `data` (IDX files, data sets), `nn` (layers, activations, losses, the network),
 //! `optim`, `schedule`, `train`, `evaluate`, `parallel` (threads), `metrics`, `gradcheck`,
-//! `model_file`, `viz` (pictures), and `cli` with `report` on top.
+//! `model_file`, `predict` (a model on new pictures), `viz` (pictures), and `cli` with `report` on
+//! top.
 
 pub mod cli;
 pub mod data;
@@ -15,6 +16,7 @@ pub mod model_file;
 pub mod nn;
 pub mod optim;
 pub mod parallel;
+pub mod predict;
 pub mod report;
 pub mod schedule;
 pub mod train;

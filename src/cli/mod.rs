@@ -6,6 +6,7 @@ pub mod exit;
 mod gradcheck;
 mod output;
 mod plot;
+mod predict;
 mod show;
 mod train;
 mod weights;
@@ -19,6 +20,7 @@ use crate::parallel;
 pub use eval::EvalArgs;
 pub use gradcheck::GradcheckArgs;
 pub use plot::PlotArgs;
+pub use predict::PredictArgs;
 pub use show::ShowArgs;
 pub use train::TrainArgs;
 pub use weights::WeightsArgs;
@@ -55,6 +57,8 @@ pub enum Command {
     Weights(WeightsArgs),
     /// Draw learning curves from a history CSV to a PNG or SVG
     Plot(PlotArgs),
+    /// Recognise digits in pictures (PNG, JPEG, PGM) or IDX files with a trained model
+    Predict(PredictArgs),
 }
 
 /// Runs the parsed command line.
@@ -66,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Show(args) => show::run(args),
         Command::Weights(args) => weights::run(args),
         Command::Plot(args) => plot::run(args),
+        Command::Predict(args) => predict::run(args),
     }
 }
 

@@ -1,0 +1,102 @@
+//! `mlp predict MODEL IMAGE...`: the top classes of each picture or IDX image, and optionally the
+//! images as the network saw them.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+use serde_json::json;
+
+use super::{output, positive_usize, scale_factor};
+use crate::model_file;
+use crate::predict::{Input, Ranked, outputs_are_probabilities, read_inputs, top_classes};
+use crate::report::Console;
+use crate::viz::{self, grid};
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model file written by `mlp train`
+    pub model: PathBuf,
+    /// Pictures (PNG, JPEG, PGM; any size, colour or grey) or IDX batches of the model's image size
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+    /// How many classes to list per image
+    #[arg(long, value_parser = positive_usize, default_value = "3")]
+    pub top: usize,
+    /// Write the images as the network saw them (after preprocessing) to this PNG, captioned with
+    /// the top class
+    #[arg(long)]
+    pub show: Option<PathBuf>,
+    /// Screen pixels per image pixel in --show (1 gives the images at their own size)
+    #[arg(long, value_parser = scale_factor, default_value = "4")]
+    pub show_scale: u32,
+    /// Print one JSON object on stdout; human text goes to stderr
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: PredictArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.show {
+        output::picture("--show", path, false)?;
+    }
+    let console = Console::new(args.json, false);
+    let model = model_file::load(&args.model)?;
+    let (rows, cols) = (model.info.input.rows, model.info.input.cols);
+    let classes = model.network.outputs();
+    if args.top > classes {
+        bail!("--top {}: {} has {classes} classes", args.top, args.model.display());
+    }
+    let mut inputs: Vec<Input> = Vec::new();
+    for path in &args.images {
+        inputs.extend(read_inputs(path, rows, cols)?);
+    }
+    let ranked = top_classes(&model.network, model.info.input.scaling, &inputs, args.top);
+    let probabilities = outputs_are_probabilities(&model.network);
+    let shown = |r: &Ranked| {
+        if probabilities {
+            format!("{} {:6.2}%", r.class, 100.0 * r.output)
+        } else {
+            format!("{} ({:.4})", r.class, r.output)
+        }
+    };
+
+    let width = inputs.iter().map(|i| i.name.len()).max().unwrap_or(0);
+    for (input, top) in inputs.iter().zip(&ranked) {
+        let classes: Vec<String> = top.iter().map(shown).collect();
+        let note = if input.inverted == Some(true) {
+            "  (dark ink on light paper: inverted)"
+        } else {
+            ""
+        };
+        console.line(&format!("{:<width$}  {}{note}", input.name, classes.join("   ")));
+    }
+    if let Some(path) = &args.show {
+        let tiles: Vec<grid::Tile> = inputs
+            .iter()
+            .zip(&ranked)
+            .map(|(input, top)| grid::grey_tile(&input.pixels, cols as u32, Some(format!("→{}", top[0].class))))
+            .collect();
+        let (picture, _) = grid::draw_grid(&tiles, tiles.len().min(10) as u32, args.show_scale);
+        viz::save_png(path, &picture)?;
+        console.line(&format!(
+            "wrote the {} image(s) as the network saw them ({rows}x{cols}, before scaling) to {}",
+            inputs.len(),
+            path.display()
+        ));
+    }
+
+    let key = if probabilities { "probability" } else { "output" };
+    let predictions: Vec<_> = inputs
+        .iter()
+        .zip(&ranked)
+        .map(|(input, top)| {
+            let top: Vec<_> = top.iter().map(|r| json!({"class": r.class, key: r.output})).collect();
+            json!({"input": input.name, "inverted": input.inverted, "top": top})
+        })
+        .collect();
+    console.json(&json!({
+        "model": args.model.display().to_string(),
+        "predictions": predictions,
+    }));
+    Ok(())
+}

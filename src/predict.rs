@@ -1,0 +1,126 @@
+//! A trained model on new inputs: pictures (PNG, JPEG, PGM) made MNIST-style, or raw IDX batches
+//! already in the model's format; each scaled as the model was trained, and its top classes.
+//!
+//! An IDX batch is u8 images of the model's size, (samples, rows, cols) or one (rows, cols), used
+//! as they are: it is how MNIST itself is stored, so those need no preprocessing.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use image::ImageFormat;
+use ndarray::Array2;
+
+use crate::data::idx::{IdxData, parse_idx};
+use crate::data::preprocess::{decode_picture, mnist_style};
+use crate::data::scaling::Scaling;
+use crate::nn::Network;
+use crate::nn::loss::OutputActivation;
+
+/// One image for the network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Input {
+    /// The file, with `[i]` for the i-th image of an IDX batch.
+    pub name: String,
+    /// rows * cols pixels, 0 to 255, ink bright.
+    pub pixels: Vec<u8>,
+    /// For pictures, whether dark ink on light paper was inverted; `None` for IDX images.
+    pub inverted: Option<bool>,
+}
+
+/// A class and the network's output for it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ranked {
+    pub class: usize,
+    pub output: f64,
+}
+
+/// The images in the file `path` for a network taking `rows` x `cols` images: one for a picture
+/// (found by its content: PNG, JPEG or PGM), every one of an IDX batch (gzip or raw).
+pub fn read_inputs(path: &Path, rows: usize, cols: usize) -> anyhow::Result<Vec<Input>> {
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.display().to_string();
+    if let Ok(format) = image::guess_format(&bytes) {
+        if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Pnm) {
+            bail!("{name}: a {format:?} picture; mlp reads PNG, JPEG and PGM");
+        }
+        let prepared = mnist_style(&decode_picture(&bytes, path)?, rows, cols, path)?;
+        return Ok(vec![Input {
+            name,
+            pixels: prepared.pixels,
+            inverted: Some(prepared.inverted),
+        }]);
+    }
+    let array =
+        parse_idx(&bytes).with_context(|| format!("{name}: neither a PNG, JPEG or PGM picture nor an IDX file"))?;
+    let (count, shape) = match array.dims[..] {
+        [n, r, c] => (n, (r, c)),
+        [r, c] => (1, (r, c)),
+        _ => bail!(
+            "{name}: IDX of dimensions {:?}; expected images (samples, rows, cols)",
+            array.dims
+        ),
+    };
+    let IdxData::U8(pixels) = array.data else {
+        bail!(
+            "{name}: IDX of {} elements; expected u8 pixels",
+            array.data.element_type()
+        );
+    };
+    if shape != (rows, cols) {
+        bail!(
+            "{name}: IDX images of {}x{} but the model takes {rows}x{cols}; \
+             save them as PNG to have them resized MNIST-style",
+            shape.0,
+            shape.1
+        );
+    }
+    Ok(pixels
+        .chunks(rows * cols)
+        .take(count)
+        .enumerate()
+        .map(|(i, image)| Input {
+            name: format!("{name}[{i}]"),
+            pixels: image.to_vec(),
+            inverted: None,
+        })
+        .collect())
+}
+
+/// Whether `network`'s outputs are probabilities (softmax, or a sigmoid per class).
+pub fn outputs_are_probabilities(network: &Network<f32>) -> bool {
+    match network.loss.output_activation() {
+        OutputActivation::Softmax => true,
+        OutputActivation::Elementwise(f) => f == crate::nn::Activation::Sigmoid,
+    }
+}
+
+/// The `k` classes with the largest outputs for each input, largest first; inputs are scaled by
+/// `scaling` as in training.
+pub fn top_classes(network: &Network<f32>, scaling: Scaling, inputs: &[Input], k: usize) -> Vec<Vec<Ranked>> {
+    let table: [f32; 256] = scaling.table();
+    let mut x = Array2::<f32>::zeros((inputs.len(), network.inputs()));
+    for (mut row, input) in x.rows_mut().into_iter().zip(inputs) {
+        for (v, &p) in row.iter_mut().zip(&input.pixels) {
+            *v = table[usize::from(p)];
+        }
+    }
+    let outputs = network.predict(x.view());
+    outputs
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let mut ranked: Vec<Ranked> = row
+                .iter()
+                .enumerate()
+                .map(|(class, &v)| Ranked {
+                    class,
+                    output: f64::from(v),
+                })
+                .collect();
+            ranked.sort_by(|a, b| b.output.total_cmp(&a.output).then(a.class.cmp(&b.class)));
+            ranked.truncate(k);
+            ranked
+        })
+        .collect()
+}
