@@ -7,7 +7,7 @@ fn main() -> ExitCode {
     match mlp::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", mlp::cli::exit::message_of(&error));
             ExitCode::from(mlp::cli::exit::status_of(&error))
         }
     }

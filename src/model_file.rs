@@ -20,6 +20,7 @@
 //! | `input`           | JSON `{"rows":28,"cols":28,"scaling":"unit"}`: x = pixel / 255, or |
 //! |                   | `{..,"scaling":"standard","mean":m,"std":s}`: x = (pixel/255 - m) / s |
 //! | `classes`         | number of outputs, e.g. `10`                                    |
+//! | `dataset`         | the data set trained on: `mnist` or `fashion-mnist`; names the classes |
 //! | `training`        | JSON object of the training settings (seed, epochs, lr, ...)    |
 //! | `tensor_sha256`   | SHA-256 (hex) of the tensors' bytes in the order layers.0.weight, layers.0.bias, layers.1.weight, ... |
 //!
@@ -36,6 +37,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::data::catalog::KnownDataset;
 use crate::data::scaling::Scaling;
 use crate::nn::loss::OutputActivation;
 use crate::nn::{Activation, Dense, Loss, Network};
@@ -55,6 +57,8 @@ pub struct InputSpec {
 /// Everything about a model but its weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelInfo {
+    /// The data set the model was trained on, which says what each output class means.
+    pub dataset: KnownDataset,
     pub input: InputSpec,
     /// The training settings, as recorded by whoever trained the model.
     pub training: serde_json::Map<String, serde_json::Value>,
@@ -169,6 +173,7 @@ pub fn encode(network: &Network<f32>, info: &ModelInfo) -> Vec<u8> {
             serde_json::to_string(&info.input).expect("plain fields"),
         ),
         ("classes".to_owned(), network.outputs().to_string()),
+        ("dataset".to_owned(), info.dataset.name().to_owned()),
         (
             "training".to_owned(),
             serde_json::Value::Object(info.training.clone()).to_string(),
@@ -263,6 +268,9 @@ pub fn decode(bytes: &[u8]) -> Result<Model, ModelFormatError> {
             sizes[sizes.len() - 1]
         )));
     }
+    let dataset_name = field("dataset")?;
+    let dataset =
+        KnownDataset::from_name(dataset_name).ok_or_else(|| Corrupt(format!("unknown dataset `{dataset_name}`")))?;
     let serde_json::Value::Object(training) = json("training")? else {
         return Err(Corrupt("metadata `training` is not a JSON object".to_owned()));
     };
@@ -299,7 +307,11 @@ pub fn decode(bytes: &[u8]) -> Result<Model, ModelFormatError> {
             activation,
             loss,
         },
-        info: ModelInfo { input, training },
+        info: ModelInfo {
+            dataset,
+            input,
+            training,
+        },
     })
 }
 

@@ -8,6 +8,9 @@
 //! The step itself (gather a mini-batch, forward, loss, backward, update) and one shuffled pass over
 //! a set of samples live in `Trainer`, which works on any `Samples`: the MNIST loop below and the
 //! small problems of `fit` share it.
+//!
+//! A NaN or infinite batch loss, parameter or epoch loss stops training at once with `Diverged`,
+//! before the observer sees the broken network, so the last model it saved stays the last good one.
 
 use std::time::Instant;
 
@@ -64,6 +67,36 @@ pub struct History {
     pub epochs: Vec<EpochRecord>,
 }
 
+/// Training produced a NaN or an infinity. Checked after every batch (the batch's loss before the
+/// update, then the parameters after it) and on the evaluation losses at the end of each epoch.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "training diverged in epoch {epoch}, batch {batch} of {batches}: {what}. \
+     Try a lower learning rate than {}, e.g. {}",
+    readable(*learning_rate),
+    readable(learning_rate / 10.0)
+)]
+pub struct Diverged {
+    /// 1-based.
+    pub epoch: usize,
+    /// 1-based, within the epoch.
+    pub batch: usize,
+    pub batches: usize,
+    /// What became non-finite, e.g. "the loss is NaN".
+    pub what: String,
+    /// The rate of the update that diverged (or of the epoch's last update).
+    pub learning_rate: f64,
+}
+
+/// A number for a message: plain when it is of everyday size, else in scientific notation.
+fn readable(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e6).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// What the training loop tells the outside world as it goes.
 pub trait Observer<F> {
     /// An epoch of `batches` mini-batches begins.
@@ -100,10 +133,14 @@ pub fn train<F: Float, R: Rng>(
         let steps = per_epoch.min(steps_left);
         steps_left -= steps;
         observer.epoch_started(epoch, steps);
-        trainer.epoch(network, train, &mut order, rng, steps, |loss| observer.batch_done(loss));
+        trainer.epoch(network, train, &mut order, rng, steps, |loss| observer.batch_done(loss))?;
         let trained = Instant::now();
         let on_train: Evaluation = evaluate(network, train);
         let on_test = evaluate(network, test);
+        if let Some(loss) = [on_train.loss, on_test.loss].into_iter().find(|l| !l.is_finite()) {
+            let what = format!("the evaluation loss after the epoch is {loss}");
+            return Err(trainer.diverged(trainer.steps() - 1, what).into());
+        }
         let record = EpochRecord {
             epoch,
             train_loss: on_train.loss,
@@ -183,7 +220,8 @@ impl<F: Float> Trainer<F> {
 
     /// One pass over the samples `order` of `data`: shuffles `order` with `rng`, then steps through
     /// its first `batches` mini-batches (all of them when there are fewer), handing each batch's
-    /// loss to `on_batch`.
+    /// loss to `on_batch`. Stops with `Diverged` at the first batch whose loss or updated parameters
+    /// are not finite.
     pub fn epoch<R: Rng>(
         &mut self,
         network: &mut Network<F>,
@@ -192,11 +230,122 @@ impl<F: Float> Trainer<F> {
         rng: &mut R,
         batches: usize,
         mut on_batch: impl FnMut(f64),
-    ) {
+    ) -> Result<(), Diverged> {
         order.shuffle(rng);
         for indices in order.chunks(self.x.nrows()).take(batches) {
-            let loss = self.step(network, data, indices, rng);
-            on_batch(loss.as_f64());
+            let step = self.steps();
+            let loss = self.step(network, data, indices, rng).as_f64();
+            let what = if !loss.is_finite() {
+                format!("the loss is {loss}")
+            } else if !network.parameters_are_finite() {
+                "a weight or bias became NaN or infinite".to_owned()
+            } else {
+                on_batch(loss);
+                continue;
+            };
+            return Err(self.diverged(step, what));
         }
+        Ok(())
+    }
+
+    /// Updates made so far.
+    pub fn steps(&self) -> u64 {
+        self.optimizer.steps
+    }
+
+    /// The divergence found at update `step` (0-based, counted over the whole run), placed in its
+    /// epoch and batch the way the schedule places it.
+    fn diverged(&self, step: u64, what: String) -> Diverged {
+        Diverged {
+            epoch: (step / self.steps_per_epoch) as usize + 1,
+            batch: (step % self.steps_per_epoch) as usize + 1,
+            batches: self.steps_per_epoch as usize,
+            what,
+            learning_rate: self.schedule.lr(step, self.steps_per_epoch, self.epochs),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::data::scaling::Scaling;
+    use crate::nn::{Activation, Dropout, Init, Loss};
+
+    /// Runs `healthy` epochs, then lets `break_network` have its way with the 4-3-10 net, then runs one
+    /// more epoch: SGD at `learning_rate` on four 2x2 images in batches of two. Returns the last
+    /// epoch's outcome and how many batches it reported.
+    fn epoch_after(
+        healthy: usize,
+        learning_rate: f64,
+        break_network: impl FnOnce(&mut Network<f32>),
+    ) -> (Result<(), Diverged>, usize) {
+        let data = Dataset {
+            images: Array2::from_shape_fn((4, 4), |(i, j)| (40 * i + 10 * j) as u8),
+            labels: vec![0, 1, 2, 3],
+            rows: 2,
+            cols: 2,
+            scaling: Scaling::Unit,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let sizes = [4, 3, 10];
+        let mut network = Network::new(&sizes, Activation::Sigmoid, Loss::CrossEntropy, Init::Xavier, &mut rng);
+        let config = TrainConfig {
+            epochs: 5,
+            steps: None,
+            batch_size: 2,
+            optimizer: Method::Sgd,
+            schedule: Schedule::constant(learning_rate),
+            l2: 0.0,
+            dropout: Dropout::OFF,
+        };
+        let mut trainer = Trainer::new(&network, &data, &config);
+        let mut order = vec![0, 1, 2, 3];
+        for _ in 0..healthy {
+            trainer
+                .epoch(&mut network, &data, &mut order, &mut rng, usize::MAX, |_| {})
+                .unwrap();
+        }
+        break_network(&mut network);
+        let mut batches_reported = 0;
+        let outcome = trainer.epoch(&mut network, &data, &mut order, &mut rng, usize::MAX, |loss| {
+            assert!(loss.is_finite());
+            batches_reported += 1;
+        });
+        (outcome, batches_reported)
+    }
+
+    #[test]
+    fn a_nan_weight_stops_the_epoch_at_its_first_batch() {
+        let (outcome, reported) = epoch_after(2, 0.1, |network| network.layers[1].weight[[0, 0]] = f32::NAN);
+        let error = outcome.unwrap_err();
+        assert_eq!((error.epoch, error.batch, error.batches), (3, 1, 2));
+        assert_eq!(error.what, "the loss is NaN");
+        assert_eq!(reported, 0, "a diverged batch is not reported as done");
+    }
+
+    #[test]
+    fn an_update_that_overflows_the_weights_is_caught_in_the_same_batch() {
+        // 1e300 is infinite in f32: the first update makes weights infinite while its loss was finite.
+        let (outcome, _) = epoch_after(0, 1e300, |_| {});
+        let error = outcome.unwrap_err();
+        assert_eq!((error.epoch, error.batch), (1, 1));
+        assert_eq!(error.what, "a weight or bias became NaN or infinite");
+        let message = error.to_string();
+        assert!(
+            message.ends_with("Try a lower learning rate than 1e300, e.g. 1e299"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_healthy_epoch_passes_every_check() {
+        let (outcome, reported) = epoch_after(1, 0.1, |_| {});
+        assert_eq!(outcome, Ok(()));
+        assert_eq!(reported, 2);
     }
 }

@@ -52,13 +52,13 @@ fn inconsistent_flags_are_errors() {
         .current_dir(dir.path())
         .args(["train", "--init-std", "0.1"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("--init-std applies only to --init normal"));
     mlp()
         .current_dir(dir.path())
         .args(["train", "--output-activation", "identity"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "--output-activation applies only to --loss mse",
         ));
@@ -74,11 +74,11 @@ fn missing_data_says_where_it_looked_and_writes_nothing() {
         .args(["train", "--data-dir"])
         .arg(&empty)
         .assert()
-        .code(1)
+        .code(3)
         .stderr(
             predicate::str::contains(empty.display().to_string())
                 .and(predicate::str::contains("train-images-idx3-ubyte.gz"))
-                .and(predicate::str::contains("get MNIST")),
+                .and(predicate::str::contains("mlp download --dataset mnist")),
         );
     assert!(!dir.path().join("model.bin").exists());
 
@@ -88,7 +88,7 @@ fn missing_data_says_where_it_looked_and_writes_nothing() {
         .env("MLP_DATA_DIR", &empty)
         .arg("train")
         .assert()
-        .code(1)
+        .code(3)
         .stderr(predicate::str::contains("from MLP_DATA_DIR"));
 }
 
@@ -99,7 +99,7 @@ fn an_unwritable_output_fails_before_training() {
         .args(["train", "--out", "/nonexistent-dir/model.bin", "--data-dir"])
         .arg(data.path())
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("--out /nonexistent-dir/model.bin"));
 }
 
@@ -239,7 +239,7 @@ fn eval_rejects_a_file_that_is_not_a_model() {
         .arg("eval")
         .arg(&fake)
         .assert()
-        .code(1)
+        .code(3)
         .stderr(predicate::str::contains("fake.bin"));
 }
 

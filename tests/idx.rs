@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::{gzip, idx_bytes};
+use mlp::data::catalog::KnownDataset;
 use mlp::data::dataset::{DataDir, DataError, Dataset, Split, load_split, locate};
 use mlp::data::idx::{IdxArray, IdxData, IdxError, IdxFormatError, parse_idx, read_idx_file};
 
@@ -181,10 +182,7 @@ fn missing_file_names_the_path() {
 }
 
 fn data_dir(path: &Path) -> DataDir {
-    DataDir {
-        path: path.to_owned(),
-        chosen_by: "from --data-dir",
-    }
+    DataDir::resolve(Some(path), KnownDataset::Mnist)
 }
 
 #[test]
@@ -227,7 +225,7 @@ fn missing_files_message_says_what_where_and_how_to_get_them() {
         !message.contains("train-images-idx3-ubyte,"),
         "the images were found: {message}"
     );
-    assert!(message.contains("get MNIST"), "{message}");
+    assert!(message.contains("mlp download --dataset mnist --dir"), "{message}");
 }
 
 fn pair(images: &[u8], labels: &[u8]) -> (tempfile::TempDir, PathBuf, PathBuf) {

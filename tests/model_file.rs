@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fs;
 
+use mlp::data::catalog::KnownDataset;
 use mlp::data::scaling::Scaling;
 use mlp::model_file::{self, InputSpec, ModelFileError, ModelFormatError, ModelInfo, decode, encode};
 use mlp::nn::{Activation, Init, Loss, Network};
@@ -18,6 +19,7 @@ fn sample_model(loss: Loss) -> (Network<f32>, ModelInfo) {
     network.layers[0].bias[1] = 0.25;
     let training = serde_json::json!({"seed": 5, "lr": 0.5}).as_object().unwrap().clone();
     let info = ModelInfo {
+        dataset: KnownDataset::FashionMnist,
         input: InputSpec {
             rows: 2,
             cols: 2,
@@ -71,6 +73,7 @@ fn the_file_is_plain_safetensors_with_documented_names_shapes_and_metadata() {
     assert_eq!(metadata["loss"], "cross-entropy");
     assert_eq!(metadata["output_activation"], "softmax");
     assert_eq!(metadata["classes"], "2");
+    assert_eq!(metadata["dataset"], "fashion-mnist");
     assert_eq!(metadata["tensor_sha256"].len(), 64);
 }
 
@@ -149,6 +152,11 @@ fn foreign_future_and_inconsistent_files_get_clear_errors() {
             |m| drop(m.insert("classes".into(), "10".into())),
             "does not match the output size 2",
         ),
+        (
+            |m| drop(m.insert("dataset".into(), "cifar10".into())),
+            "unknown dataset `cifar10`",
+        ),
+        (|m| drop(m.remove("dataset")), "metadata has no `dataset`"),
     ];
     for (edit, expected) in cases {
         let message = decode_error(&with_metadata(edit)).to_string();

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use common::{json_stdout, mlp};
 use image::RgbImage;
+use mlp::data::catalog::KnownDataset;
 use mlp::data::dataset::{CLASSES, DataDir, Dataset, Split, load_split};
 use mlp::metrics::Accuracy;
 use mlp::model_file;
@@ -31,7 +32,7 @@ fn decode(path: &Path) -> RgbImage {
 }
 
 fn split(dir: &Path, split: Split) -> Dataset {
-    load_split(&DataDir::resolve(Some(dir)), split).unwrap()
+    load_split(&DataDir::resolve(Some(dir), KnownDataset::Mnist), split).unwrap()
 }
 
 /// Asserts that tile `index` of `picture` shows the grey `pixels` (`width` per row), each as a
@@ -160,7 +161,7 @@ fn pictures_with_a_wrong_name_or_place_fail_before_any_work() {
         .current_dir(work.path())
         .args(["show", "--out", "digits.jpg", "--data-dir", "/nonexistent"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "--out digits.jpg: this picture is written as PNG",
         ));
@@ -173,15 +174,15 @@ fn pictures_with_a_wrong_name_or_place_fail_before_any_work() {
             "/nonexistent",
         ])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
-            "--out /nonexistent-dir/digits.png: cannot create files",
+            "--out /nonexistent-dir/digits.png: /nonexistent-dir is not an existing directory",
         ));
     mlp()
         .current_dir(work.path())
         .args(["plot", "history.csv", "--out", "curves.pdf"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("name the file .png or .svg"));
     mlp()
         .args(["show", "--scale", "0"])

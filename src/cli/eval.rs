@@ -2,12 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use super::data::DataArgs;
+use super::exit::usage_bail;
 use super::{output, positive_usize};
-use crate::data::dataset::{DataDir, Dataset, Split, load_split};
+use crate::data::catalog::KnownDataset;
+use crate::data::dataset::{DataError, Dataset, Split};
 use crate::evaluate::evaluate;
 use crate::metrics::ConfusionMatrix;
 use crate::model_file;
@@ -18,9 +20,8 @@ use crate::viz::{self, grid, heatmap};
 pub struct EvalArgs {
     /// The model file written by `mlp train`
     pub model: PathBuf,
-    /// Directory with the MNIST files [default: $MLP_DATA_DIR, else ./data]
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Which split to evaluate on
     #[arg(long, value_enum, default_value = "test")]
     pub split: SplitName,
@@ -66,11 +67,20 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     let model = model_file::load(&args.model)?;
     let split = args.split.split();
-    let mut data = load_split(&DataDir::resolve(args.data_dir.as_deref()), split)?;
+    let dataset = model.info.dataset;
+    if let Some(asked) = args.data.dataset.filter(|&asked| asked != dataset) {
+        usage_bail!(
+            "{} was trained on {}, so its outputs mean {}; it cannot be evaluated on --dataset {asked}",
+            args.model.display(),
+            dataset.title(),
+            class_list(dataset)
+        );
+    }
+    let mut data = args.data.load(dataset, split)?;
     data.scaling = model.info.input.scaling;
     let input = &model.info.input;
     if (data.rows, data.cols) != (input.rows, input.cols) {
-        bail!(
+        return Err(DataError::Incompatible(format!(
             "{} was trained on {}x{} images but the {} images are {}x{}",
             args.model.display(),
             input.rows,
@@ -78,14 +88,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             split.name(),
             data.rows,
             data.cols
-        );
+        ))
+        .into());
     }
 
     let evaluation = evaluate(&model.network, &data);
     let confusion = &evaluation.confusion;
     console.line(&format!(
-        "{} on the {} set ({} samples)",
+        "{} on the {} {} set ({} samples)",
         args.model.display(),
+        dataset.title(),
         split.name(),
         data.len()
     ));
@@ -94,7 +106,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     console.line("");
     console.line(&confusion_table(confusion));
     console.line("");
-    console.line(&per_class_table(confusion));
+    console.line(&per_class_table(confusion, dataset));
 
     if let Some(path) = &args.errors {
         console.line("");
@@ -106,10 +118,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         console.line(&format!("wrote the confusion heat map to {}", path.display()));
     }
 
+    let names = dataset.class_names();
     let per_class: Vec<_> = (0..confusion.classes())
         .map(|c| {
             json!({
                 "class": c,
+                "name": names.get(c),
                 "support": confusion.counts[c].iter().sum::<u64>(),
                 "precision": confusion.precision(c),
                 "recall": confusion.recall(c),
@@ -118,6 +132,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .collect();
     console.json(&json!({
         "model": args.model.display().to_string(),
+        "dataset": dataset.name(),
         "split": split.name(),
         "samples": data.len(),
         "accuracy": evaluation.accuracy().fraction(),
@@ -183,16 +198,44 @@ fn confusion_table(confusion: &ConfusionMatrix) -> String {
     text
 }
 
-fn per_class_table(confusion: &ConfusionMatrix) -> String {
+/// Precision and recall per class, with the class names when the data set has names beyond digits.
+fn per_class_table(confusion: &ConfusionMatrix, dataset: KnownDataset) -> String {
     let percent = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{:.2}%", 100.0 * v));
-    let mut text = format!("{:>6} {:>8} {:>10} {:>10}", "class", "support", "precision", "recall");
+    let names = dataset.class_names();
+    let name_width = if dataset.has_named_classes() {
+        names.iter().map(|n| n.len() + 1).max().unwrap_or(0)
+    } else {
+        0
+    };
+    let mut text = format!(
+        "{:>6} {:<name_width$}{:>8} {:>10} {:>10}",
+        "class", "", "support", "precision", "recall"
+    );
     for c in 0..confusion.classes() {
         let support: u64 = confusion.counts[c].iter().sum();
+        let name = if name_width > 0 {
+            names.get(c).copied().unwrap_or("")
+        } else {
+            ""
+        };
         text += &format!(
-            "\n{c:>6} {support:>8} {:>10} {:>10}",
+            "\n{c:>6} {name:<name_width$}{support:>8} {:>10} {:>10}",
             percent(confusion.precision(c)),
             percent(confusion.recall(c))
         );
     }
     text
+}
+
+/// "0=T-shirt/top, 1=Trouser, ..." or "the digits 0-9".
+fn class_list(dataset: KnownDataset) -> String {
+    if !dataset.has_named_classes() {
+        return "the digits 0-9".to_owned();
+    }
+    let names = dataset
+        .class_names()
+        .iter()
+        .enumerate()
+        .map(|(k, n)| format!("{k}={n}"));
+    names.collect::<Vec<_>>().join(", ")
 }

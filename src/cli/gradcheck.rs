@@ -4,7 +4,7 @@ use anyhow::bail;
 use clap::Args;
 use serde_json::json;
 
-use super::{LossName, non_negative_f64, positive_f64, positive_usize, unit_interval};
+use super::{LossName, non_negative_f64, positive_f64, positive_usize, seed, unit_interval};
 use crate::gradcheck::{CheckConfig, CheckResult, DEFAULT_EPSILON, DEFAULT_TOLERANCE, check, default_suite};
 use crate::nn::{Activation, Dropout, Loss};
 use crate::report::Console;
@@ -39,7 +39,7 @@ pub struct GradcheckArgs {
     #[arg(long, value_parser = positive_f64, default_value_t = DEFAULT_TOLERANCE)]
     pub tol: f64,
     /// Seed for the random network and batch
-    #[arg(long, default_value = "1")]
+    #[arg(long, value_parser = seed, default_value = "1")]
     pub seed: u64,
     /// Print one JSON object on stdout; human text goes to stderr
     #[arg(long)]

@@ -1,6 +1,7 @@
 //! The command line: clap types, one `Args` struct per subcommand, validation of flag values, and
 //! the glue that runs each subcommand. Nothing below this module knows about flags.
 
+mod data;
 mod eval;
 pub mod exit;
 mod gradcheck;
@@ -14,9 +15,11 @@ mod weights;
 use clap::builder::PossibleValue;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::data::catalog::KnownDataset;
 use crate::nn::Activation;
 use crate::parallel;
 
+pub use data::DataArgs;
 pub use eval::EvalArgs;
 pub use gradcheck::GradcheckArgs;
 pub use plot::PlotArgs;
@@ -31,8 +34,10 @@ pub use weights::WeightsArgs;
     version,
     about = "Train, evaluate and gradient-check multilayer perceptrons on MNIST",
     long_about = "Train, evaluate and gradient-check multilayer perceptrons on MNIST.\n\n\
-        Backpropagation is written by hand in matrix form; the data are the four MNIST IDX files \
-        (gzip or raw) in --data-dir, $MLP_DATA_DIR or ./data.",
+        Backpropagation is written by hand in matrix form; the data are the four IDX files of MNIST \
+        or Fashion-MNIST (gzip or raw) in --data-dir, $MLP_DATA_DIR or ./data.\n\n\
+        Exit status: 0 success, 1 other failure, 2 usage error, 3 data error (missing, corrupt or \
+        undownloadable data set or model file), 4 training diverged, 130 interrupted.",
     after_help = "Examples:\n  mlp train --hidden 100 --lr 0.5\n  mlp eval model.bin\n  mlp gradcheck"
 )]
 pub struct Cli {
@@ -84,6 +89,16 @@ impl ValueEnum for Activation {
     }
 }
 
+impl ValueEnum for KnownDataset {
+    fn value_variants<'a>() -> &'a [Self] {
+        &KnownDataset::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
+    }
+}
+
 /// The `--loss` names; mse's output activation comes from `--output-activation`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LossName {
@@ -125,6 +140,9 @@ fn unit_interval(text: &str) -> Result<f64, String> {
 
 /// A count such as `--epochs` or a layer width: a whole number of at least 1.
 fn positive_usize(text: &str) -> Result<usize, String> {
+    if text.trim().is_empty() {
+        return Err("a number is missing (nothing given, or nothing between two commas)".to_owned());
+    }
     match text.trim().parse::<usize>() {
         Ok(0) => Err("must be at least 1".to_owned()),
         Ok(v) => Ok(v),
@@ -139,4 +157,11 @@ fn scale_factor(text: &str) -> Result<u32, String> {
         Ok(_) => Err("must be from 1 to 32".to_owned()),
         Err(_) => Err(format!("`{text}` is not a whole number")),
     }
+}
+
+/// A `--seed`: any whole number from 0 to 2^64 - 1.
+fn seed(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("`{text}` is not a whole number from 0 to {}", u64::MAX))
 }

@@ -2,15 +2,16 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
 use clap::Args;
 use rand::SeedableRng;
 use rand::seq::index;
 use rand_chacha::ChaCha8Rng;
 
+use super::data::DataArgs;
 use super::eval::SplitName;
-use super::{output, positive_usize, scale_factor};
-use crate::data::dataset::{DataDir, load_split};
+use super::exit::usage_bail;
+use super::{output, positive_usize, scale_factor, seed};
+use crate::data::catalog::KnownDataset;
 use crate::report::Console;
 use crate::viz::{self, grid};
 
@@ -32,7 +33,7 @@ pub struct ShowArgs {
     #[arg(long)]
     pub random: bool,
     /// Seed for --random
-    #[arg(long, default_value = "1")]
+    #[arg(long, value_parser = seed, default_value = "1")]
     pub seed: u64,
     /// Write each digit's label under it
     #[arg(long)]
@@ -43,18 +44,17 @@ pub struct ShowArgs {
     /// The PNG to write
     #[arg(long, default_value = "digits.png")]
     pub out: PathBuf,
-    /// Directory with the MNIST files [default: $MLP_DATA_DIR, else ./data]
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     output::picture("--out", &args.out, false)?;
     let split = args.split.split();
-    let data = load_split(&DataDir::resolve(args.data_dir.as_deref()), split)?;
+    let data = args.data.load(args.data.dataset_or(KnownDataset::Mnist), split)?;
     let count = args.rows * args.cols;
     if count > data.len() {
-        bail!(
+        usage_bail!(
             "--rows {} x --cols {} asks for {count} digits but the {} set has {}",
             args.rows,
             args.cols,
@@ -66,7 +66,7 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         index::sample(&mut ChaCha8Rng::seed_from_u64(args.seed), data.len(), count).into_vec()
     } else {
         if args.start + count > data.len() {
-            bail!(
+            usage_bail!(
                 "--start {} with {count} digits runs past the end of the {} set ({} digits); use --start {} or less",
                 args.start,
                 split.name(),

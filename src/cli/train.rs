@@ -3,14 +3,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-use super::{LossName, non_negative_f64, output, positive_f64, positive_usize, unit_interval};
-use crate::data::dataset::{CLASSES, DataDir, Split, load_split};
+use super::data::DataArgs;
+use super::exit::usage_bail;
+use super::{LossName, non_negative_f64, output, positive_f64, positive_usize, seed, unit_interval};
+use crate::data::catalog::KnownDataset;
+use crate::data::dataset::{CLASSES, DataError, Split};
 use crate::data::scaling::Scaling;
 use crate::model_file::{self, InputSpec, ModelInfo};
 use crate::nn::{Activation, Dropout, Init, Loss, Network};
@@ -100,11 +103,10 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value = "unit")]
     pub scaling: ScalingName,
     /// Seed of the one random generator (initial weights and shuffling)
-    #[arg(long, default_value = "1")]
+    #[arg(long, value_parser = seed, default_value = "1")]
     pub seed: u64,
-    /// Directory with the MNIST files [default: $MLP_DATA_DIR, else ./data]
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Where to save the model, after every epoch
     #[arg(long, default_value = "model.bin")]
     pub out: PathBuf,
@@ -166,7 +168,7 @@ impl TrainArgs {
     fn loss(&self) -> anyhow::Result<Loss> {
         match (self.loss, self.output_activation) {
             (LossName::Mse, output) => Ok(Loss::MeanSquaredError(output.unwrap_or(Activation::Sigmoid))),
-            (_, Some(_)) => bail!(
+            (_, Some(_)) => usage_bail!(
                 "--output-activation applies only to --loss mse (cross-entropy implies softmax, bce implies sigmoid)"
             ),
             (LossName::CrossEntropy, None) => Ok(Loss::CrossEntropy),
@@ -179,9 +181,9 @@ impl TrainArgs {
         let name = self.optimizer;
         let only = |flag: &str, given: bool, allowed: &[OptimizerName], to: &str| {
             if given && !allowed.contains(&name) {
-                bail!("{flag} applies only to --optimizer {to}");
+                usage_bail!("{flag} applies only to --optimizer {to}");
             }
-            Ok(())
+            anyhow::Ok(())
         };
         only(
             "--momentum",
@@ -229,18 +231,18 @@ impl TrainArgs {
                 every_epochs,
                 gamma: gamma.unwrap_or(0.1),
             },
-            (ScheduleName::Step, None, _, _) => bail!("--schedule step needs --lr-step EPOCHS"),
+            (ScheduleName::Step, None, _, _) => usage_bail!("--schedule step needs --lr-step EPOCHS"),
             (ScheduleName::Cosine, None, None, min_lr) => Decay::Cosine {
                 min_lr: min_lr.unwrap_or(0.0),
             },
             (ScheduleName::Constant, None, None, None) => Decay::Constant,
-            (_, _, _, Some(_)) => bail!("--lr-min applies only to --schedule cosine"),
-            (_, _, _, None) => bail!("--lr-step and --lr-gamma apply only to --schedule step"),
+            (_, _, _, Some(_)) => usage_bail!("--lr-min applies only to --schedule cosine"),
+            (_, _, _, None) => usage_bail!("--lr-step and --lr-gamma apply only to --schedule step"),
         };
         if let Decay::Cosine { min_lr } = decay
             && min_lr > lr
         {
-            bail!("--lr-min {min_lr} is above the learning rate {lr}");
+            usage_bail!("--lr-min {min_lr} is above the learning rate {lr}");
         }
         Ok(Schedule {
             lr,
@@ -254,7 +256,7 @@ impl TrainArgs {
             (InitName::Normal, std) => Ok(Init::Normal {
                 std: std.unwrap_or(DEFAULT_INIT_STD),
             }),
-            (_, Some(_)) => bail!("--init-std applies only to --init normal"),
+            (_, Some(_)) => usage_bail!("--init-std applies only to --init normal"),
             (InitName::Auto, None) => Ok(Init::default_for(self.activation)),
             (InitName::Xavier, None) => Ok(Init::Xavier),
             (InitName::He, None) => Ok(Init::He),
@@ -285,21 +287,24 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     };
 
     let started = Instant::now();
-    let data_dir = DataDir::resolve(args.data_dir.as_deref());
-    let mut train_set = load_split(&data_dir, Split::Train)?;
-    let mut test_set = load_split(&data_dir, Split::Test)?;
+    let dataset = args.data.dataset_or(KnownDataset::Mnist);
+    let data_dir = args.data.dir(dataset);
+    let mut train_set = args.data.load(dataset, Split::Train)?;
+    let mut test_set = args.data.load(dataset, Split::Test)?;
     let load_seconds = started.elapsed().as_secs_f64();
     if test_set.features() != train_set.features() {
-        bail!(
-            "the test images are {}x{} but the training images {}x{}",
+        return Err(DataError::Incompatible(format!(
+            "{}: the test images are {}x{} but the training images {}x{}",
+            data_dir.path.display(),
             test_set.rows,
             test_set.cols,
             train_set.rows,
             train_set.cols
-        );
+        ))
+        .into());
     }
     if config.batch_size > train_set.len() {
-        bail!(
+        usage_bail!(
             "--batch-size {} is larger than the training set ({} samples)",
             config.batch_size,
             train_set.len()
@@ -328,8 +333,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let mut network = Network::<f32>::new(&sizes, args.activation, loss, init, &mut rng);
     let sizes_text = sizes.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
     console.line(&format!(
-        "training {sizes_text} ({} parameters) on inputs {scaling}, {} hidden, {loss} loss, {init} init, {}, {}, batch {}, {} epochs, seed {}",
+        "training {sizes_text} ({} parameters) on {}, inputs {scaling}, {} hidden, {loss} loss, {init} init, {}, {}, batch {}, {} epochs, seed {}",
         network.parameter_count(),
+        dataset.title(),
         args.activation,
         config.optimizer,
         config.schedule,
@@ -351,6 +357,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "l2": args.l2,
         "dropout": config.dropout,
         "seed": args.seed,
+        "dataset": dataset.name(),
         "data_dir": data_dir.path.display().to_string(),
     });
     let mut saver = EpochSaver {
@@ -361,6 +368,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         history: History::default(),
         epochs: config.epochs,
         info: ModelInfo {
+            dataset,
             input: InputSpec {
                 rows: train_set.rows,
                 cols: train_set.cols,

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, ArrayViewMut2};
 
+use super::catalog::KnownDataset;
 use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
 use super::scaling::Scaling;
 use crate::float::Float;
@@ -61,13 +62,13 @@ pub enum DataError {
     #[error(transparent)]
     Idx(#[from] IdxError),
     #[error(
-        "MNIST {split} files not found in {dir} ({source_of_dir})\n  looked for: {looked_for}\n  \
-         get MNIST: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, \
-         t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (for example from \
-         https://ossci-datasets.s3.amazonaws.com/mnist/) into that directory, \
-         or point --data-dir or {DATA_DIR_ENV} at a directory that has them"
+        "{title} {split} files not found in {dir} ({source_of_dir})\n  looked for: {looked_for}\n  \
+         get them with `mlp download --dataset {dataset} --dir {dir}`, \
+         or point --data-dir or {DATA_DIR_ENV} at a directory that has them",
+        title = dataset.title()
     )]
     Missing {
+        dataset: KnownDataset,
         split: &'static str,
         dir: String,
         source_of_dir: String,
@@ -86,35 +87,46 @@ pub enum DataError {
         images: usize,
         labels: usize,
     },
+    /// Files that are fine on their own but do not fit together: splits of different image sizes, or
+    /// a model trained on images of another size.
+    #[error("{0}")]
+    Incompatible(String),
     #[error("{}: label {label} of sample {index} is outside the class range 0..={max}", path.display(), max = CLASSES - 1)]
     LabelOutOfRange { path: PathBuf, index: usize, label: u8 },
 }
 
-/// A data directory and how it was chosen, for messages.
+/// The directory of one data set's files, which data set is expected there, and how the directory
+/// was chosen, for messages.
 #[derive(Clone, Debug)]
 pub struct DataDir {
     pub path: PathBuf,
+    pub dataset: KnownDataset,
     pub chosen_by: &'static str,
 }
 
 impl DataDir {
-    /// `--data-dir` if given, else `$MLP_DATA_DIR`, else `./data`.
-    pub fn resolve(flag: Option<&Path>) -> Self {
-        if let Some(path) = flag {
-            return Self {
-                path: path.to_owned(),
-                chosen_by: "from --data-dir",
-            };
-        }
-        match env::var_os(DATA_DIR_ENV) {
-            Some(dir) if !dir.is_empty() => Self {
-                path: dir.into(),
-                chosen_by: "from MLP_DATA_DIR",
-            },
-            _ => Self {
-                path: PathBuf::from("data"),
-                chosen_by: "the default ./data",
-            },
+    /// `--data-dir` if given; else the data set's folder (`KnownDataset::subdir`) under the data root,
+    /// which is `$MLP_DATA_DIR` when set and `./data` otherwise.
+    pub fn resolve(flag: Option<&Path>, dataset: KnownDataset) -> Self {
+        let (root, chosen_by) = match (flag, env::var_os(DATA_DIR_ENV)) {
+            (Some(path), _) => {
+                return Self {
+                    path: path.to_owned(),
+                    dataset,
+                    chosen_by: "from --data-dir",
+                };
+            }
+            (None, Some(dir)) if !dir.is_empty() => (PathBuf::from(dir), "from MLP_DATA_DIR"),
+            _ => (PathBuf::from("data"), "the default data directory"),
+        };
+        let path = match dataset.subdir() {
+            Some(subdir) => root.join(subdir),
+            None => root,
+        };
+        Self {
+            path,
+            dataset,
+            chosen_by,
         }
     }
 }
@@ -143,6 +155,7 @@ pub fn locate(dir: &DataDir, split: Split) -> Result<SplitFiles, DataError> {
                 missing.extend(labels);
             }
             Err(DataError::Missing {
+                dataset: dir.dataset,
                 split: split.name(),
                 dir: dir.path.display().to_string(),
                 source_of_dir: dir.chosen_by.to_owned(),

@@ -1,6 +1,8 @@
 //! Data: the IDX file format, MNIST-like data sets built on it, the `Samples` the training loop
-//! cuts mini-batches from, small CSV tables of numbers, and pictures made MNIST-style.
+//! cuts mini-batches from, small CSV tables of numbers, pictures made MNIST-style, and the data
+//! sets known by name.
 
+pub mod catalog;
 pub mod dataset;
 pub mod idx;
 pub mod preprocess;

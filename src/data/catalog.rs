@@ -1,0 +1,201 @@
+//! The data sets mlp knows by name (`--dataset`): their class names, where they live by default, the
+//! four files they are published as, the SHA-256 of each file's decompressed IDX content, and the
+//! mirrors they can be downloaded from.
+//!
+//! The checksums are of the IDX bytes, not of the `.gz` files, so a mirror that re-compressed the
+//! data still verifies. MNIST and Fashion-MNIST share file names, format and sizes (28x28 images,
+//! 60,000 for training and 10,000 for testing, labels 0-9); only the content and meaning differ.
+
+use std::fmt;
+
+use super::dataset::CLASSES;
+
+/// A data set known by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KnownDataset {
+    /// LeCun, Cortes and Burges' handwritten digits.
+    Mnist,
+    /// Zalando's Fashion-MNIST: photos of ten kinds of clothing in MNIST's format.
+    FashionMnist,
+}
+
+/// One file as published: `{name}.gz` on every mirror, `name` once decompressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublishedFile {
+    pub name: &'static str,
+    /// Length of the decompressed IDX content in bytes.
+    pub idx_len: u64,
+    /// SHA-256 (lower-case hex) of the decompressed IDX content.
+    pub sha256: &'static str,
+}
+
+impl PublishedFile {
+    /// The name of the compressed file on a mirror.
+    pub fn gz_name(&self) -> String {
+        format!("{}.gz", self.name)
+    }
+}
+
+/// Header bytes plus pixels: 60,000 and 10,000 images of 28x28, labels of one byte.
+const TRAIN_IMAGES_LEN: u64 = 16 + 60_000 * 28 * 28;
+const TRAIN_LABELS_LEN: u64 = 8 + 60_000;
+const TEST_IMAGES_LEN: u64 = 16 + 10_000 * 28 * 28;
+const TEST_LABELS_LEN: u64 = 8 + 10_000;
+
+const fn published(sha256s: [&'static str; 4]) -> [PublishedFile; 4] {
+    [
+        PublishedFile {
+            name: "train-images-idx3-ubyte",
+            idx_len: TRAIN_IMAGES_LEN,
+            sha256: sha256s[0],
+        },
+        PublishedFile {
+            name: "train-labels-idx1-ubyte",
+            idx_len: TRAIN_LABELS_LEN,
+            sha256: sha256s[1],
+        },
+        PublishedFile {
+            name: "t10k-images-idx3-ubyte",
+            idx_len: TEST_IMAGES_LEN,
+            sha256: sha256s[2],
+        },
+        PublishedFile {
+            name: "t10k-labels-idx1-ubyte",
+            idx_len: TEST_LABELS_LEN,
+            sha256: sha256s[3],
+        },
+    ]
+}
+
+const MNIST_FILES: [PublishedFile; 4] = published([
+    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+]);
+
+const FASHION_MNIST_FILES: [PublishedFile; 4] = published([
+    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+]);
+
+/// MNIST's mirrors: the one torchvision uses (LeCun's own site no longer serves the files reliably),
+/// then the one TensorFlow's datasets use.
+const MNIST_MIRRORS: [&str; 2] = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+];
+
+/// Fashion-MNIST's official site (used by torchvision and TensorFlow's datasets; HTTP only, the
+/// checksums guard the content), then the copy Keras downloads from.
+const FASHION_MNIST_MIRRORS: [&str; 2] = [
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+];
+
+const DIGITS: [&str; CLASSES] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+const CLOTHING: [&str; CLASSES] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+impl KnownDataset {
+    pub const ALL: [KnownDataset; 2] = [Self::Mnist, Self::FashionMnist];
+
+    /// The name used by `--dataset` and in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mnist => "mnist",
+            Self::FashionMnist => "fashion-mnist",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// The name as its authors spell it, for messages.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Mnist => "MNIST",
+            Self::FashionMnist => "Fashion-MNIST",
+        }
+    }
+
+    /// What label `k` means, for k in 0..CLASSES.
+    pub fn class_names(self) -> &'static [&'static str; CLASSES] {
+        match self {
+            Self::Mnist => &DIGITS,
+            Self::FashionMnist => &CLOTHING,
+        }
+    }
+
+    /// Whether the class names say more than the label numbers (digits name themselves).
+    pub fn has_named_classes(self) -> bool {
+        self != Self::Mnist
+    }
+
+    /// The folder under the data root (`./data` or `$MLP_DATA_DIR`) that holds this data set's files;
+    /// MNIST, the default, sits in the root itself.
+    pub fn subdir(self) -> Option<&'static str> {
+        match self {
+            Self::Mnist => None,
+            Self::FashionMnist => Some("fashion-mnist"),
+        }
+    }
+
+    /// The four files, training images and labels then test images and labels.
+    pub fn files(self) -> &'static [PublishedFile; 4] {
+        match self {
+            Self::Mnist => &MNIST_FILES,
+            Self::FashionMnist => &FASHION_MNIST_FILES,
+        }
+    }
+
+    /// Base URLs to download from, in the order they are tried; each ends with `/`.
+    pub fn mirrors(self) -> &'static [&'static str] {
+        match self {
+            Self::Mnist => &MNIST_MIRRORS,
+            Self::FashionMnist => &FASHION_MNIST_MIRRORS,
+        }
+    }
+}
+
+impl fmt::Display for KnownDataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_mirrors_are_base_urls() {
+        for dataset in KnownDataset::ALL {
+            assert_eq!(KnownDataset::from_name(dataset.name()), Some(dataset));
+            assert!(dataset.mirrors().iter().all(|m| m.ends_with('/')));
+            for file in dataset.files() {
+                assert_eq!(file.sha256.len(), 64);
+                assert!(
+                    file.sha256
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                );
+            }
+        }
+        assert_eq!(KnownDataset::from_name("cifar10"), None);
+    }
+}

@@ -1,0 +1,287 @@
+//! Black-box tests of bad command lines and bad input: each checks the exit status (see
+//! src/cli/exit.rs) and that the message names the flag or file and what is wrong.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+
+const USAGE: i32 = 2;
+const DATA: i32 = 3;
+const DIVERGED: i32 = 4;
+
+/// `mlp` run in `dir`, with no data directory or mirror from the environment.
+fn mlp(dir: &Path) -> Command {
+    let mut cmd = cargo_bin_cmd!("mlp");
+    cmd.current_dir(dir).env_remove("MLP_DATA_DIR").env_remove("MLP_MIRROR");
+    cmd
+}
+
+/// `mlp train` on the tiny data set in `dir` with `args`, plus small settings for the flags `args`
+/// leaves out.
+fn train(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = mlp(dir);
+    cmd.arg("train").args(args);
+    for (flag, value) in [
+        ("--data-dir", "."),
+        ("--epochs", "1"),
+        ("--hidden", "8"),
+        ("--batch-size", "10"),
+    ] {
+        if !args.contains(&flag) {
+            cmd.args([flag, value]);
+        }
+    }
+    cmd
+}
+
+/// Runs `mlp train` with `args` on a tiny data set and expects a usage error whose message says `says`.
+fn train_rejects(args: &[&str], says: &str) {
+    let data = common::tiny_mnist(60, 20);
+    train_rejects_in(data.path(), args, says);
+}
+
+/// Like `train_rejects` in `dir`; also checks that no training started.
+fn train_rejects_in(dir: &Path, args: &[&str], says: &str) {
+    train(dir, args)
+        .assert()
+        .code(USAGE)
+        .stderr(predicate::str::contains(says))
+        .stdout(predicate::str::contains("epoch").not());
+}
+
+#[test]
+fn non_positive_or_non_finite_learning_rates_are_rejected() {
+    for lr in ["0", "-1", "nan", "inf", "-0.5"] {
+        train_rejects(
+            &["--lr", lr],
+            &format!("invalid value '{lr}' for '--lr <LR>': must be a finite number greater than 0"),
+        );
+    }
+    train_rejects(
+        &["--lr", "fast"],
+        "invalid value 'fast' for '--lr <LR>': `fast` is not a number",
+    );
+}
+
+#[test]
+fn zero_or_negative_batch_sizes_and_epochs_are_rejected() {
+    train_rejects(
+        &["--batch-size", "0"],
+        "invalid value '0' for '--batch-size <BATCH_SIZE>': must be at least 1",
+    );
+    train_rejects(
+        &["--batch-size", "-5"],
+        "invalid value '-5' for '--batch-size <BATCH_SIZE>': `-5` is not a whole number",
+    );
+    train_rejects(
+        &["--epochs", "0"],
+        "invalid value '0' for '--epochs <EPOCHS>': must be at least 1",
+    );
+}
+
+#[test]
+fn empty_or_zero_layer_sizes_are_rejected() {
+    train_rejects(
+        &["--hidden", "0"],
+        "invalid value '0' for '--hidden <HIDDEN>': must be at least 1",
+    );
+    train_rejects(
+        &["--hidden", "100,0"],
+        "invalid value '0' for '--hidden <HIDDEN>': must be at least 1",
+    );
+    for empty in ["", "100,,10", "100,"] {
+        train_rejects(
+            &["--hidden", empty],
+            "for '--hidden <HIDDEN>': a number is missing (nothing given, or nothing between two commas)",
+        );
+    }
+}
+
+#[test]
+fn a_batch_larger_than_the_data_set_is_rejected() {
+    train_rejects(
+        &["--batch-size", "61"],
+        "--batch-size 61 is larger than the training set (60 samples)",
+    );
+}
+
+#[test]
+fn unknown_names_are_rejected_with_the_possible_values() {
+    train_rejects(
+        &["--activation", "swish"],
+        "invalid value 'swish' for '--activation <ACTIVATION>'\n  [possible values: sigmoid, tanh, relu, leaky-relu, identity]",
+    );
+    train_rejects(
+        &["--loss", "hinge"],
+        "invalid value 'hinge' for '--loss <LOSS>'\n  [possible values: cross-entropy, bce, mse]",
+    );
+    train_rejects(
+        &["--dataset", "cifar10"],
+        "invalid value 'cifar10' for '--dataset <DATASET>'\n  [possible values: mnist, fashion-mnist]",
+    );
+    train_rejects(&["--init", "zeros"], "invalid value 'zeros' for '--init <INIT>'");
+    train_rejects(&["--optimiser", "sgd"], "unexpected argument '--optimiser' found");
+}
+
+#[test]
+fn other_bad_numbers_and_contradictions_are_rejected() {
+    train_rejects(
+        &["--l2", "-0.1"],
+        "invalid value '-0.1' for '--l2 <L2>': must be a finite number of 0 or more",
+    );
+    train_rejects(
+        &["--seed", "-1"],
+        "invalid value '-1' for '--seed <SEED>': `-1` is not a whole number from 0 to",
+    );
+    train_rejects(&["--init-std", "0"], "invalid value '0' for '--init-std <INIT_STD>'");
+    train_rejects(&["--init-std", "0.1"], "--init-std applies only to --init normal");
+    train_rejects(
+        &["--output-activation", "tanh"],
+        "--output-activation applies only to --loss mse",
+    );
+}
+
+#[test]
+fn unwritable_output_paths_are_rejected_before_training() {
+    let data = common::tiny_mnist(60, 20);
+    fs::write(data.path().join("a-file"), b"").unwrap();
+    train_rejects_in(
+        data.path(),
+        &["--out", "a-file/model.bin"],
+        "--out a-file/model.bin: a-file is not an existing directory",
+    );
+    train_rejects_in(
+        data.path(),
+        &["--out", "missing/model.bin"],
+        "--out missing/model.bin: missing is not an existing directory",
+    );
+    train_rejects_in(data.path(), &["--out", "."], "--out . is a directory; give a file name");
+}
+
+#[test]
+fn gradcheck_rejects_bad_steps_and_tolerances() {
+    let dir = tempfile::tempdir().unwrap();
+    mlp(dir.path())
+        .args(["gradcheck", "--eps", "0"])
+        .assert()
+        .code(USAGE)
+        .stderr(predicate::str::contains("invalid value '0' for '--eps <EPS>'"));
+    mlp(dir.path())
+        .args(["gradcheck", "--tol", "-1"])
+        .assert()
+        .code(USAGE)
+        .stderr(predicate::str::contains("invalid value '-1' for '--tol <TOL>'"));
+}
+
+#[test]
+fn eval_refuses_a_data_set_other_than_the_models() {
+    let data = common::tiny_mnist(60, 20);
+    mlp(data.path())
+        .args([
+            "train",
+            "--data-dir",
+            ".",
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--batch-size",
+            "10",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    mlp(data.path())
+        .args(["eval", "model.bin", "--data-dir", ".", "--dataset", "fashion-mnist"])
+        .assert()
+        .code(USAGE)
+        .stderr(predicate::str::contains(
+            "model.bin was trained on MNIST, so its outputs mean the digits 0-9; it cannot be evaluated on --dataset fashion-mnist",
+        ));
+}
+
+#[test]
+fn a_corrupt_or_missing_data_file_is_a_data_error_naming_the_file() {
+    let data = common::tiny_mnist(60, 20);
+    let labels = data.path().join("t10k-labels-idx1-ubyte");
+    let bytes = fs::read(&labels).unwrap();
+    fs::write(&labels, &bytes[..bytes.len() - 3]).unwrap();
+    train(data.path(), &[]).assert().code(DATA)
+        .stderr(predicate::str::contains(
+            "t10k-labels-idx1-ubyte: truncated: dimensions [20] of unsigned byte (u8) need 20 bytes of data, but only 17 are there",
+        ));
+}
+
+#[test]
+fn a_missing_or_corrupt_model_file_is_a_data_error() {
+    let data = common::tiny_mnist(60, 20);
+    mlp(data.path())
+        .args(["eval", "absent.bin", "--data-dir", "."])
+        .assert()
+        .code(DATA)
+        .stderr(predicate::str::starts_with(
+            "error: cannot read model file absent.bin: ",
+        ));
+    fs::write(data.path().join("junk.bin"), b"not a model at all").unwrap();
+    mlp(data.path())
+        .args(["eval", "junk.bin", "--data-dir", "."])
+        .assert()
+        .code(DATA)
+        .stderr(predicate::str::contains("junk.bin: not a model file"));
+}
+
+#[test]
+fn divergence_stops_at_once_names_epoch_and_batch_and_keeps_the_last_good_model() {
+    let data = common::tiny_mnist(60, 20);
+    let train = |lr: &str| {
+        let mut cmd = mlp(data.path());
+        cmd.args([
+            "train",
+            "--data-dir",
+            ".",
+            "--epochs",
+            "2",
+            "--hidden",
+            "8",
+            "--batch-size",
+            "10",
+        ])
+        .args(["--lr", lr, "--quiet"]);
+        cmd
+    };
+    train("0.5").assert().success();
+    let good = fs::read(data.path().join("model.bin")).unwrap();
+
+    train("1e38").assert().code(DIVERGED).stderr(predicate::str::contains(
+        "error: training diverged in epoch 1, batch 3 of 6: the loss is NaN. \
+         Try a lower learning rate than 1e38, e.g. 1e37",
+    ));
+    assert_eq!(
+        fs::read(data.path().join("model.bin")).unwrap(),
+        good,
+        "the saved model must stay whole"
+    );
+    let leftovers: Vec<_> = fs::read_dir(data.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(".mlp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind: {leftovers:?}");
+}
+
+#[test]
+fn a_failed_gradient_check_is_a_plain_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    mlp(dir.path())
+        .args(["gradcheck", "--hidden", "3", "--tol", "1e-30"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "1 of 1 configurations have a relative error above --tol",
+        ));
+}
