@@ -314,58 +314,43 @@ fn read_idx<R: Read>(mut reader: R, known_len: Option<u64>) -> Result<IdxArray, 
     let expected = claimed as u64;
 
     if let Some(total) = known_len {
-        let found = total.saturating_sub(header_len as u64);
-        if found < expected {
-            return Err(IdxFormatError::Truncated {
-                dims,
-                element,
-                expected,
-                found,
-            }
-            .into());
-        }
-        if found > expected {
-            return Err(IdxFormatError::TrailingBytes {
-                dims,
-                element,
-                expected,
-                extra: found - expected,
-            }
-            .into());
-        }
+        check_payload_length(total.saturating_sub(header_len as u64), expected, &dims, element)?;
     }
 
     // For gzip the true length is unknown until decompressed: read at most one byte more than needed,
-    // letting the buffer grow only as real data arrives.
+    // letting the buffer grow only as real data arrives, and only count what lies beyond.
     let mut payload = Vec::with_capacity(if compressed { 0 } else { expected as usize });
     (&mut reader)
         .take(expected + 1)
         .read_to_end(&mut payload)
         .map_err(read_error)?;
-    let found = payload.len() as u64;
+    let beyond = io::copy(&mut reader, &mut io::sink()).map_err(read_error)?;
+    check_payload_length(payload.len() as u64 + beyond, expected, &dims, element)?;
+
+    let data = decode_elements(element, &payload);
+    Ok(IdxArray { dims, data })
+}
+
+/// The payload must be exactly the `expected` bytes that the dimensions claim.
+fn check_payload_length(found: u64, expected: u64, dims: &[usize], element: ElementType) -> Result<(), IdxFormatError> {
+    let dims = dims.to_vec();
     if found < expected {
         return Err(IdxFormatError::Truncated {
             dims,
             element,
             expected,
             found,
-        }
-        .into());
+        });
     }
     if found > expected {
-        let mut rest = Vec::new();
-        let extra = 1 + reader.read_to_end(&mut rest).map_err(read_error)? as u64;
         return Err(IdxFormatError::TrailingBytes {
             dims,
             element,
             expected,
-            extra,
-        }
-        .into());
+            extra: found - expected,
+        });
     }
-
-    let data = decode_elements(element, &payload);
-    Ok(IdxArray { dims, data })
+    Ok(())
 }
 
 fn decode_elements(element: ElementType, bytes: &[u8]) -> IdxData {
