@@ -8,7 +8,7 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array2, ArrayViewMut2};
+use ndarray::{Array2, ArrayViewMut2, Zip};
 
 use super::catalog::KnownDataset;
 use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
@@ -265,9 +265,9 @@ impl Dataset {
     pub fn gather<F: Float>(&self, indices: &[usize], mut x: ArrayViewMut2<F>, mut targets: ArrayViewMut2<F>) {
         let scaled: [F; 256] = self.scaling.table();
         for ((&i, mut x_row), mut t_row) in indices.iter().zip(x.rows_mut()).zip(targets.rows_mut()) {
-            for (xv, &p) in x_row.iter_mut().zip(self.images.row(i)) {
-                *xv = scaled[usize::from(p)];
-            }
+            Zip::from(&mut x_row)
+                .and(self.images.row(i))
+                .for_each(|xv, &p| *xv = scaled[usize::from(p)]);
             t_row.fill(F::zero());
             t_row[usize::from(self.labels[i])] = F::one();
         }

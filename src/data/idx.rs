@@ -327,7 +327,7 @@ fn read_idx<R: Read>(mut reader: R, known_len: Option<u64>) -> Result<IdxArray, 
     let beyond = io::copy(&mut reader, &mut io::sink()).map_err(read_error)?;
     check_payload_length(payload.len() as u64 + beyond, expected, &dims, element)?;
 
-    let data = decode_elements(element, &payload);
+    let data = decode_elements(element, payload);
     Ok(IdxArray { dims, data })
 }
 
@@ -353,19 +353,20 @@ fn check_payload_length(found: u64, expected: u64, dims: &[usize], element: Elem
     Ok(())
 }
 
-fn decode_elements(element: ElementType, bytes: &[u8]) -> IdxData {
+/// The payload's elements; u8 data keep the payload's buffer (MNIST's 47 MB of pixels are not copied).
+fn decode_elements(element: ElementType, bytes: Vec<u8>) -> IdxData {
     fn decode<T: Default + Clone>(bytes: &[u8], size: usize, read: fn(&[u8], &mut [T])) -> Vec<T> {
         let mut out = vec![T::default(); bytes.len() / size];
         read(bytes, &mut out);
         out
     }
     match element {
-        ElementType::U8 => IdxData::U8(bytes.to_vec()),
+        ElementType::U8 => IdxData::U8(bytes),
         ElementType::I8 => IdxData::I8(bytes.iter().map(|&b| b as i8).collect()),
-        ElementType::I16 => IdxData::I16(decode(bytes, 2, BigEndian::read_i16_into)),
-        ElementType::I32 => IdxData::I32(decode(bytes, 4, BigEndian::read_i32_into)),
-        ElementType::F32 => IdxData::F32(decode(bytes, 4, BigEndian::read_f32_into)),
-        ElementType::F64 => IdxData::F64(decode(bytes, 8, BigEndian::read_f64_into)),
+        ElementType::I16 => IdxData::I16(decode(&bytes, 2, BigEndian::read_i16_into)),
+        ElementType::I32 => IdxData::I32(decode(&bytes, 4, BigEndian::read_i32_into)),
+        ElementType::F32 => IdxData::F32(decode(&bytes, 4, BigEndian::read_f32_into)),
+        ElementType::F64 => IdxData::F64(decode(&bytes, 8, BigEndian::read_f64_into)),
     }
 }
 

@@ -23,7 +23,7 @@
 
 use std::cell::RefCell;
 
-use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{ArrayView2, ArrayViewMut2, Axis, s};
 
 use crate::float::Float;
 
@@ -227,18 +227,21 @@ fn gemm_serial<F: Float>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, 
         c.mapv_inplace(|v| if beta == F::zero() { F::zero() } else { beta * v });
         return;
     }
+    // Even blocks: 784 = 4 x 196 rather than 3 x 256 + 16, whose thin last block costs a full pass.
+    let (nc_step, kc_step, mc_step) = (even_step(n, NC, NR), even_step(k, KC, 1), even_step(m, MC, MR));
     F::with_buffers(|buffers| {
         let (packed_a, packed_b) = buffers.sized();
-        for j0 in (0..n).step_by(NC) {
-            let nc = NC.min(n - j0);
-            for p0 in (0..k).step_by(KC) {
-                let kc = KC.min(k - p0);
+        for j0 in (0..n).step_by(nc_step) {
+            let nc = nc_step.min(n - j0);
+            for p0 in (0..k).step_by(kc_step) {
+                let kc = kc_step.min(k - p0);
                 // The first slice of k scales the old C by beta; later ones add to it.
                 let beta = if p0 == 0 { beta } else { F::one() };
-                pack_b(b, p0, kc, j0, nc, packed_b);
-                for i0 in (0..m).step_by(MC) {
-                    let mc = MC.min(m - i0);
-                    pack_a(a, i0, mc, p0, kc, packed_a);
+                // B's block (kc x nc) packs as its transpose: nc lanes of depth kc, NR lanes a sliver.
+                pack::<F, NR>(b.slice(s![p0..p0 + kc, j0..j0 + nc]).reversed_axes(), packed_b);
+                for i0 in (0..m).step_by(mc_step) {
+                    let mc = mc_step.min(m - i0);
+                    pack::<F, MR>(a.slice(s![i0..i0 + mc, p0..p0 + kc]), packed_a);
                     for (t, b_sliver) in packed_b.chunks_exact(kc * NR).take(nc.div_ceil(NR)).enumerate() {
                         for (s, a_sliver) in packed_a.chunks_exact(kc * MR).take(mc.div_ceil(MR)).enumerate() {
                             let sums = F::tile(kc, a_sliver, b_sliver);
@@ -251,55 +254,83 @@ fn gemm_serial<F: Float>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, 
     });
 }
 
-/// Copies a[i0..i0+mc, p0..p0+kc] into MR-tall slivers: sliver s, column p at `s·kc·MR + p·MR`.
-fn pack_a<F: Float>(a: ArrayView2<F>, i0: usize, mc: usize, p0: usize, kc: usize, packed: &mut [F]) {
-    for (s, sliver) in packed.chunks_exact_mut(kc * MR).take(mc.div_ceil(MR)).enumerate() {
-        let rows = MR.min(mc - s * MR);
-        let block = a.slice(ndarray::s![i0 + s * MR..i0 + s * MR + rows, p0..p0 + kc]);
-        for (col, dst) in block.columns().into_iter().zip(sliver.chunks_exact_mut(MR)) {
-            for (d, &v) in dst.iter_mut().zip(col.iter()) {
-                *d = v;
+/// The step that cuts `len` into the fewest blocks of at most `max`, of equal size rounded up to a
+/// multiple of `unit`.
+fn even_step(len: usize, max: usize, unit: usize) -> usize {
+    let blocks = len.div_ceil(max);
+    len.div_ceil(blocks).next_multiple_of(unit).min(max)
+}
+
+/// Copies `block` (lanes, depth) into W-lane slivers, depth-major: lane i of sliver s at depth p goes
+/// to `s·depth·W + p·W + i`; the lanes past the last are zeros. A's blocks pack as they are (lanes
+/// are rows), B's as their transpose (lanes are columns).
+fn pack<F: Float, const W: usize>(block: ArrayView2<F>, packed: &mut [F]) {
+    let (lanes, depth) = block.dim();
+    for (s, sliver) in packed.chunks_exact_mut(depth * W).take(lanes.div_ceil(W)).enumerate() {
+        let group = block.slice(s![s * W..(s * W + W).min(lanes), ..]);
+        let used = group.nrows();
+        if group.strides()[0] == 1 && depth > 1 {
+            // The W lanes lie side by side in memory (a transposed view): copy a depth at a time.
+            for (dst, values) in sliver.chunks_exact_mut(W).zip(group.columns()) {
+                for (d, &v) in dst.iter_mut().zip(values.iter()) {
+                    *d = v;
+                }
             }
-            dst[rows..].fill(F::zero());
+        } else if let Some(rows) = lane_slices::<F, W>(group) {
+            // Each lane is contiguous (A row-major): take one value from each lane per depth.
+            for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
+                for (d, row) in dst.iter_mut().zip(&rows[..used]) {
+                    *d = row[p];
+                }
+            }
+        } else {
+            for (i, lane) in group.rows().into_iter().enumerate() {
+                for (dst, &v) in sliver[i..].iter_mut().step_by(W).zip(lane.iter()) {
+                    *dst = v;
+                }
+            }
+        }
+        if used < W {
+            for dst in sliver.chunks_exact_mut(W) {
+                dst[used..].fill(F::zero());
+            }
         }
     }
 }
 
-/// Copies b[p0..p0+kc, j0..j0+nc] into NR-wide slivers: sliver t, row p at `t·kc·NR + p·NR`.
-fn pack_b<F: Float>(b: ArrayView2<F>, p0: usize, kc: usize, j0: usize, nc: usize, packed: &mut [F]) {
-    for (t, sliver) in packed.chunks_exact_mut(kc * NR).take(nc.div_ceil(NR)).enumerate() {
-        let cols = NR.min(nc - t * NR);
-        let block = b.slice(ndarray::s![p0..p0 + kc, j0 + t * NR..j0 + t * NR + cols]);
-        for (row, dst) in block.rows().into_iter().zip(sliver.chunks_exact_mut(NR)) {
-            for (d, &v) in dst.iter_mut().zip(row.iter()) {
-                *d = v;
-            }
-            dst[cols..].fill(F::zero());
-        }
+/// The (at most W) lanes of `group` as slices, or `None` when one is not contiguous.
+fn lane_slices<F: Float, const W: usize>(group: ArrayView2<'_, F>) -> Option<[&[F]; W]> {
+    let mut slices: [&[F]; W] = [&[]; W];
+    for (slot, lane) in slices.iter_mut().zip(group.into_outer_iter()) {
+        *slot = lane.to_slice()?;
     }
+    Some(slices)
 }
 
-/// c[i0.., j0..] = alpha · sums + beta · c over the part of the tile inside c.
+/// c[i0.., j0..] = alpha · sums + beta · c over the part of the tile inside c (which may be all of
+/// it); with beta zero, c is not read.
 fn store_tile<F: Float>(sums: &Tile<F>, alpha: F, beta: F, c: &mut ArrayViewMut2<F>, i0: usize, j0: usize) {
     let (m, n) = c.dim();
     let (rows, cols) = (MR.min(m - i0), NR.min(n - j0));
-    let mut block = c.slice_mut(ndarray::s![i0..i0 + rows, j0..j0 + cols]);
-    for (mut dst, src) in block.rows_mut().into_iter().zip(sums) {
-        if beta == F::zero() {
-            for (d, &s) in dst.iter_mut().zip(src) {
-                *d = alpha * s;
-            }
-        } else {
-            for (d, &s) in dst.iter_mut().zip(src) {
-                *d = alpha * s + beta * *d;
-            }
+    let (rs, cs) = (c.strides()[0], c.strides()[1]);
+    let origin = c.as_mut_ptr();
+    for (i, src) in sums.iter().enumerate().take(rows) {
+        for (j, &sum) in src.iter().enumerate().take(cols) {
+            // SAFETY: i0 + i < m and j0 + j < n, so the offset addresses an element of the view c,
+            // which this function borrows mutably; no slicing per tile, which cost more than the store.
+            let d = unsafe { &mut *origin.offset((i0 + i) as isize * rs + (j0 + j) as isize * cs) };
+            *d = if beta == F::zero() {
+                alpha * sum
+            } else {
+                alpha * sum + beta * *d
+            };
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use ndarray::{Array2, ShapeBuilder, s};
+    use ndarray::{Array2, ShapeBuilder};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, StandardNormal};
