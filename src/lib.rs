@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod data;
 pub mod evaluate;
+pub mod fit;
 pub mod float;
 pub mod gradcheck;
 pub mod metrics;

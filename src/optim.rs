@@ -27,6 +27,15 @@ use serde::{Deserialize, Serialize};
 use crate::float::Float;
 use crate::nn::{Gradients, Network};
 
+/// The hyperparameters the command line takes when they are not given.
+pub mod defaults {
+    pub const MOMENTUM: f64 = 0.9;
+    pub const BETA1: f64 = 0.9;
+    pub const BETA2: f64 = 0.999;
+    pub const EPS: f64 = 1e-8;
+    pub const WEIGHT_DECAY: f64 = 0.01;
+}
+
 /// An update rule and its hyperparameters.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "kebab-case")]

@@ -191,25 +191,11 @@ fn pictures_with_a_wrong_name_or_place_fail_before_any_work() {
         .stderr(predicate::str::contains("--scale"));
 }
 
-/// Trains a small model on the tiny set in `data` and returns its path inside `work`.
-fn tiny_model(data: &Path, work: &Path, args: &[&str]) -> std::path::PathBuf {
-    let model = work.join("model.bin");
-    mlp()
-        .args(["train", "--quiet", "--batch-size", "10", "--out"])
-        .arg(&model)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .assert()
-        .success();
-    model
-}
-
 #[test]
 fn weights_draws_each_first_layer_unit_on_its_own_scale() {
     let data = common::tiny_mnist(100, 20);
     let work = tempfile::tempdir().unwrap();
-    let model = tiny_model(data.path(), work.path(), &["--hidden", "6", "--epochs", "1"]);
+    let model = common::train_model(data.path(), work.path(), &["--hidden", "6", "--epochs", "1"]);
     let out = work.path().join("weights.png");
     mlp()
         .arg("weights")
@@ -491,7 +477,7 @@ fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
     let data = common::tiny_mnist(100, 40);
     let work = tempfile::tempdir().unwrap();
     // Barely trained, so that it makes mistakes.
-    let model = tiny_model(
+    let model = common::train_model(
         data.path(),
         work.path(),
         &["--hidden", "4", "--epochs", "1", "--lr", "0.05"],

@@ -173,24 +173,7 @@ fn predict_prints_the_top_classes_and_shows_what_the_network_saw() {
     let Some(mnist) = common::mnist_dir() else { return };
     let data = common::tiny_mnist(100, 20);
     let work = tempfile::tempdir().unwrap();
-    let model = work.path().join("tiny.bin");
-    mlp()
-        .args([
-            "train",
-            "--quiet",
-            "--hidden",
-            "8",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "10",
-            "--out",
-        ])
-        .arg(&model)
-        .arg("--data-dir")
-        .arg(data.path())
-        .assert()
-        .success();
+    let model = common::train_model(data.path(), work.path(), &["--hidden", "8", "--epochs", "1"]);
     // A 28x28 MNIST digit for a 10x10 model: made MNIST-style at 10x10 (a 7-pixel box).
     let test = load_split(&DataDir::resolve(Some(&mnist), KnownDataset::Mnist), Split::Test).unwrap();
     let picture = work.path().join("seven.png");
@@ -242,24 +225,7 @@ fn predict_prints_the_top_classes_and_shows_what_the_network_saw() {
 fn predict_explains_what_it_cannot_read() {
     let data = common::tiny_mnist(50, 10);
     let work = tempfile::tempdir().unwrap();
-    let model = work.path().join("tiny.bin");
-    mlp()
-        .args([
-            "train",
-            "--quiet",
-            "--hidden",
-            "4",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "10",
-            "--out",
-        ])
-        .arg(&model)
-        .arg("--data-dir")
-        .arg(data.path())
-        .assert()
-        .success();
+    let model = common::train_model(data.path(), work.path(), &["--hidden", "4", "--epochs", "1"]);
     let text = work.path().join("notes.txt");
     fs::write(&text, "not a picture").unwrap();
     let blank = work.path().join("blank.png");

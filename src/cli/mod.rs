@@ -4,6 +4,7 @@
 mod data;
 mod eval;
 pub mod exit;
+mod fit;
 mod gradcheck;
 mod output;
 mod plot;
@@ -21,6 +22,7 @@ use crate::parallel;
 
 pub use data::DataArgs;
 pub use eval::EvalArgs;
+pub use fit::FitArgs;
 pub use gradcheck::GradcheckArgs;
 pub use plot::PlotArgs;
 pub use predict::PredictArgs;
@@ -64,6 +66,8 @@ pub enum Command {
     Plot(PlotArgs),
     /// Recognise digits in pictures (PNG, JPEG, PGM) or IDX files with a trained model
     Predict(PredictArgs),
+    /// Fit a network to a function of one variable or learn a logic table (or, and, xor)
+    Fit(FitArgs),
 }
 
 /// Runs the parsed command line.
@@ -76,6 +80,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Weights(args) => weights::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Fit(args) => fit::run(args),
     }
 }
 

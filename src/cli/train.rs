@@ -17,7 +17,7 @@ use crate::data::dataset::{CLASSES, DataError, Split};
 use crate::data::scaling::Scaling;
 use crate::model_file::{self, InputSpec, ModelInfo};
 use crate::nn::{Activation, Dropout, Init, Loss, Network};
-use crate::optim::Method;
+use crate::optim::{Method, defaults};
 use crate::report::{Console, Progress};
 use crate::schedule::{Decay, Schedule};
 use crate::train::{EpochRecord, History, Observer, TrainConfig, train};
@@ -200,11 +200,11 @@ impl TrainArgs {
             &[AdamW],
             "adamw (for the others, --l2 adds a penalty to the loss)",
         )?;
-        let momentum = self.momentum.unwrap_or(0.9);
+        let momentum = self.momentum.unwrap_or(defaults::MOMENTUM);
         let (beta1, beta2, eps) = (
-            self.beta1.unwrap_or(0.9),
-            self.beta2.unwrap_or(0.999),
-            self.eps.unwrap_or(1e-8),
+            self.beta1.unwrap_or(defaults::BETA1),
+            self.beta2.unwrap_or(defaults::BETA2),
+            self.eps.unwrap_or(defaults::EPS),
         );
         Ok(match name {
             Sgd => Method::Sgd,
@@ -215,7 +215,7 @@ impl TrainArgs {
                 beta1,
                 beta2,
                 eps,
-                weight_decay: self.weight_decay.unwrap_or(0.01),
+                weight_decay: self.weight_decay.unwrap_or(defaults::WEIGHT_DECAY),
             },
         })
     }

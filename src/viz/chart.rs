@@ -40,11 +40,13 @@ pub struct Series {
     pub style: Style,
 }
 
-/// Where a panel's legend sits, chosen to stay clear of the data (low for falling losses...).
+/// Where a panel's legend sits, chosen to stay clear of the data (low for falling losses...), or
+/// none where no corner is sure to be free (the title then names the series).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Legend {
     UpperRight,
     LowerRight,
+    None,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -175,16 +177,20 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) 
             }
         }
     }
-    chart
-        .configure_series_labels()
-        .position(match panel.legend {
-            Legend::UpperRight => SeriesLabelPosition::UpperRight,
-            Legend::LowerRight => SeriesLabelPosition::LowerRight,
-        })
-        .label_font((text::SANS, 14))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()?;
+    let position = match panel.legend {
+        Legend::UpperRight => Some(SeriesLabelPosition::UpperRight),
+        Legend::LowerRight => Some(SeriesLabelPosition::LowerRight),
+        Legend::None => None,
+    };
+    if let Some(position) = position {
+        chart
+            .configure_series_labels()
+            .position(position)
+            .label_font((text::SANS, 14))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()?;
+    }
 
     let (left, bottom) = chart.backend_coord(&(x.start, y.start));
     let (right, top) = chart.backend_coord(&(x.end, y.end));

@@ -64,6 +64,21 @@ pub fn mnist_dir() -> Option<PathBuf> {
     None
 }
 
+/// Trains a model with `mlp train --quiet --batch-size 10` and `args` on the data in `data`, and
+/// returns its path: `model.bin` in `work`.
+pub fn train_model(data: &Path, work: &Path, args: &[&str]) -> PathBuf {
+    let model = work.join("model.bin");
+    mlp()
+        .args(["train", "--quiet", "--batch-size", "10", "--out"])
+        .arg(&model)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .assert()
+        .success();
+    model
+}
+
 /// Raw IDX bytes written by hand: header (type code, dims) then the big-endian payload.
 pub fn idx_bytes(type_code: u8, dims: &[u32], payload: &[u8]) -> Vec<u8> {
     let mut bytes = vec![0, 0, type_code, dims.len() as u8];
