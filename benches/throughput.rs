@@ -19,6 +19,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
+use mlp::data::augment::Augment;
 use mlp::data::dataset::{CLASSES, Dataset};
 use mlp::data::scaling::Scaling;
 use mlp::evaluate::evaluate;
@@ -125,6 +126,7 @@ fn network_benches(
         schedule: Schedule::constant(lr),
         l2: 0.0,
         dropout: Dropout::OFF,
+        augment: Augment::default(),
     };
     let mut trainer = Trainer::new(&network, &train, &config);
     let order: Vec<usize> = (0..train.len()).collect();

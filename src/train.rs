@@ -19,6 +19,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
+use crate::data::augment::{Augment, Augmenter};
 use crate::data::dataset::Dataset;
 use crate::data::samples::Samples;
 use crate::evaluate::{Evaluation, evaluate};
@@ -41,6 +42,8 @@ pub struct TrainConfig {
     pub l2: f64,
     /// Drop probabilities in training.
     pub dropout: Dropout,
+    /// Random transforms of training images.
+    pub augment: Augment,
 }
 
 /// The numbers of one finished epoch.
@@ -168,6 +171,7 @@ pub struct Trainer<F> {
     epochs: usize,
     l2: F,
     dropout: Dropout,
+    augmenter: Option<Augmenter<F>>,
     /// (batch, inputs) and (batch, outputs): the current mini-batch.
     x: Array2<F>,
     t: Array2<F>,
@@ -177,9 +181,15 @@ pub struct Trainer<F> {
 
 impl<F: Float> Trainer<F> {
     /// A trainer for `network` on mini-batches of `data` as `config` says (its batch size at most
-    /// the number of samples).
+    /// the number of samples). Augmentation needs samples that are images.
     pub fn new(network: &Network<F>, data: &impl Samples, config: &TrainConfig) -> Self {
         let batch = config.batch_size.min(data.len()).max(1);
+        let augmenter = (!config.augment.is_off()).then(|| {
+            let shape = data
+                .image_shape()
+                .expect("augmentation is only asked for image samples");
+            Augmenter::new(config.augment, shape)
+        });
         Self {
             optimizer: Optimizer::new(config.optimizer, network),
             schedule: config.schedule,
@@ -187,6 +197,7 @@ impl<F: Float> Trainer<F> {
             epochs: config.epochs,
             l2: F::of(config.l2),
             dropout: config.dropout,
+            augmenter,
             x: Array2::zeros((batch, data.inputs())),
             t: Array2::zeros((batch, data.outputs())),
             trace: network.trace(batch),
@@ -194,13 +205,16 @@ impl<F: Float> Trainer<F> {
         }
     }
 
-    /// One update on the samples `indices` of `data` (at most the batch size): forward (with
-    /// dropout masks drawn from `rng`), loss, backward, optimizer step at the schedule's rate.
+    /// One update on the samples `indices` of `data` (at most the batch size): augmentation and
+    /// forward (with dropout masks), both drawn from `rng`, loss, backward, optimizer step at the schedule's rate.
     /// Returns the batch's mean loss (with the L2 penalty) before the update.
     pub fn step<R: Rng>(&mut self, network: &mut Network<F>, data: &impl Samples, indices: &[usize], rng: &mut R) -> F {
         let rows = indices.len();
         let (mut x, mut t) = (self.x.slice_mut(s![..rows, ..]), self.t.slice_mut(s![..rows, ..]));
         data.gather(indices, x.view_mut(), t.view_mut());
+        if let Some(augmenter) = &mut self.augmenter {
+            augmenter.apply(x.view_mut(), rng);
+        }
         let logits = if self.dropout == Dropout::OFF {
             network.forward(x.view(), &mut self.trace)
         } else {

@@ -12,6 +12,7 @@ use serde_json::json;
 use super::data::DataArgs;
 use super::exit::usage_bail;
 use super::{LossName, non_negative_f64, output, positive_f64, positive_usize, seed, unit_interval};
+use crate::data::augment::Augment;
 use crate::data::catalog::KnownDataset;
 use crate::data::dataset::{CLASSES, DataError, Split};
 use crate::data::scaling::Scaling;
@@ -98,6 +99,11 @@ pub struct TrainArgs {
     /// Dropout probability of the input pixels in training
     #[arg(long, value_parser = unit_interval, default_value = "0")]
     pub input_dropout: f64,
+    /// Random transforms of training images, e.g. shift=2,rotate=10,scale=0.1 (shift in pixels,
+    /// rotate in degrees, scale as a fraction; elastic=ALPHA and elastic-sigma=SIGMA in pixels for
+    /// elastic distortions)
+    #[arg(long, default_value = "none")]
+    pub augment: Augment,
     /// Input scaling: unit is pixel/255; standard subtracts the training pixels' mean and divides by
     /// their standard deviation. Saved with the model and applied by everything that loads it
     #[arg(long, value_enum, default_value = "unit")]
@@ -278,6 +284,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             input: args.input_dropout,
             hidden: args.dropout,
         },
+        augment: args.augment,
     };
     let console = Console::new(args.json, args.quiet);
     output::check_writable("--out", &args.out)?;
@@ -360,6 +367,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "steps": config.steps,
         "l2": args.l2,
         "dropout": config.dropout,
+        "augment": config.augment,
         "seed": args.seed,
         "dataset": dataset.name(),
         "data_dir": data_dir.path.display().to_string(),

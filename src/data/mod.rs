@@ -2,6 +2,7 @@
 //! cuts mini-batches from, small CSV tables of numbers, pictures made MNIST-style, and the data
 //! sets known by name.
 
+pub mod augment;
 pub mod catalog;
 pub mod dataset;
 pub mod idx;

@@ -6,6 +6,7 @@
 
 use ndarray::ArrayViewMut2;
 
+use super::augment::ImageShape;
 use super::dataset::{CLASSES, Dataset};
 use crate::float::Float;
 
@@ -23,6 +24,11 @@ pub trait Samples {
     /// Width of one target row.
     fn outputs(&self) -> usize;
 
+    /// The inputs as images, for augmentation; `None` when they are not images.
+    fn image_shape(&self) -> Option<ImageShape> {
+        None
+    }
+
     /// Writes the samples `indices` into `x` (indices.len(), inputs) and their targets into
     /// `t` (indices.len(), outputs).
     fn gather<F: Float>(&self, indices: &[usize], x: ArrayViewMut2<F>, t: ArrayViewMut2<F>);
@@ -39,6 +45,14 @@ impl Samples for Dataset {
 
     fn outputs(&self) -> usize {
         CLASSES
+    }
+
+    fn image_shape(&self) -> Option<ImageShape> {
+        Some(ImageShape {
+            rows: self.rows,
+            cols: self.cols,
+            background: self.scaling.apply(0.0),
+        })
     }
 
     fn gather<F: Float>(&self, indices: &[usize], x: ArrayViewMut2<F>, t: ArrayViewMut2<F>) {

@@ -1,0 +1,366 @@
+//! Data augmentation: random shifts, rotations, scalings and elastic distortions of training images,
+//! drawn afresh for every image of every batch from the one seeded generator.
+//!
+//! An image x (rows·cols values, row-major, already scaled) is resampled: output pixel p (as
+//! (row, col)) takes the bilinear interpolation of x at the source point
+//!
+//! ```text
+//! src(p) = R(-θ)·(p - c - d) / s + c + α·(G_σ * u)(p)
+//! ```
+//!
+//! with c the image centre, d an integer shift in [-shift, shift]², θ uniform in ±rotate degrees,
+//! s uniform in [1 - scale, 1 + scale], and for elastic distortions (Simard et al. 2003) u a field
+//! of independent uniform(-1, 1) displacements smoothed by a Gaussian of std σ and scaled by α.
+//! Points outside the image read the background (the input value of a 0 pixel). Interpolation is
+//! linear, so scaling pixels before or after resampling is the same.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ndarray::{ArrayViewMut1, ArrayViewMut2};
+use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
+
+use crate::float::Float;
+
+/// Which transforms, how strong; all zero is no augmentation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Augment {
+    /// Largest shift in pixels, in each direction.
+    pub shift: usize,
+    /// Largest rotation in degrees, either way.
+    pub rotate: f64,
+    /// Largest relative change of size: the scale factor is in [1 - scale, 1 + scale].
+    pub scale: f64,
+    /// α: the displacement (pixels) of a fully coherent elastic field; 0 is off.
+    pub elastic: f64,
+    /// σ: the smoothness (pixels) of the elastic field.
+    pub elastic_sigma: f64,
+}
+
+/// The default σ of elastic distortions, from Simard et al. (2003).
+pub const DEFAULT_ELASTIC_SIGMA: f64 = 4.0;
+
+impl Augment {
+    pub fn is_off(&self) -> bool {
+        self.shift == 0 && self.rotate == 0.0 && self.scale == 0.0 && self.elastic == 0.0
+    }
+}
+
+impl fmt::Display for Augment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if self.shift > 0 {
+            parts.push(format!("shift={}", self.shift));
+        }
+        if self.rotate > 0.0 {
+            parts.push(format!("rotate={}", self.rotate));
+        }
+        if self.scale > 0.0 {
+            parts.push(format!("scale={}", self.scale));
+        }
+        if self.elastic > 0.0 {
+            parts.push(format!("elastic={},elastic-sigma={}", self.elastic, self.elastic_sigma));
+        }
+        if parts.is_empty() {
+            parts.push("none".to_owned());
+        }
+        f.write_str(&parts.join(","))
+    }
+}
+
+impl FromStr for Augment {
+    type Err = String;
+
+    /// `shift=2,rotate=10,scale=0.1,elastic=8,elastic-sigma=4` (any subset, any order), or `none`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let mut augment = Augment {
+            elastic_sigma: DEFAULT_ELASTIC_SIGMA,
+            ..Augment::default()
+        };
+        if text.trim() == "none" {
+            return Ok(augment);
+        }
+        for part in text.split(',').map(str::trim) {
+            let (key, value) = part.split_once('=').ok_or_else(|| {
+                format!("`{part}` is not KEY=VALUE (keys: shift, rotate, scale, elastic, elastic-sigma)")
+            })?;
+            let number = || -> Result<f64, String> {
+                match value.parse::<f64>() {
+                    Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+                    _ => Err(format!("{key}={value}: expected a number of 0 or more")),
+                }
+            };
+            match key {
+                "shift" => {
+                    augment.shift = value
+                        .parse()
+                        .map_err(|_| format!("shift={value}: expected a whole number of pixels"))?;
+                }
+                "rotate" => augment.rotate = number()?,
+                "scale" if number()? < 1.0 => augment.scale = number()?,
+                "scale" => return Err(format!("scale={value}: must be below 1")),
+                "elastic" => augment.elastic = number()?,
+                "elastic-sigma" if number()? > 0.0 => augment.elastic_sigma = number()?,
+                "elastic-sigma" => return Err(format!("elastic-sigma={value}: must be above 0")),
+                _ => {
+                    return Err(format!(
+                        "unknown transform `{key}` (known: shift, rotate, scale, elastic, elastic-sigma)"
+                    ));
+                }
+            }
+        }
+        Ok(augment)
+    }
+}
+
+/// The shape of image inputs and the input value of an empty pixel, which fills what moves in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ImageShape {
+    pub rows: usize,
+    pub cols: usize,
+    pub background: f64,
+}
+
+/// Augments batches of images; holds the buffers it reuses.
+#[derive(Clone, Debug)]
+pub struct Augmenter<F> {
+    augment: Augment,
+    shape: ImageShape,
+    /// One source image.
+    source: Vec<F>,
+    /// The elastic displacement fields (rows·cols each) and a buffer for smoothing them.
+    field: [Vec<f64>; 2],
+    smoothing: Vec<f64>,
+    /// The Gaussian kernel of the elastic fields, normalized to sum 1, from -radius to radius.
+    kernel: Vec<f64>,
+}
+
+impl<F: Float> Augmenter<F> {
+    pub fn new(augment: Augment, shape: ImageShape) -> Self {
+        let pixels = shape.rows * shape.cols;
+        let radius = (3.0 * augment.elastic_sigma).ceil() as i64;
+        let mut kernel: Vec<f64> = (-radius..=radius)
+            .map(|k| (-((k * k) as f64) / (2.0 * augment.elastic_sigma.powi(2))).exp())
+            .collect();
+        let sum: f64 = kernel.iter().sum();
+        kernel.iter_mut().for_each(|k| *k /= sum);
+        Self {
+            augment,
+            shape,
+            source: vec![F::zero(); pixels],
+            field: [vec![0.0; pixels], vec![0.0; pixels]],
+            smoothing: vec![0.0; pixels],
+            kernel,
+        }
+    }
+
+    /// Replaces every row of `x` (batch, rows·cols) by a randomly transformed copy.
+    pub fn apply<R: Rng + ?Sized>(&mut self, mut x: ArrayViewMut2<F>, rng: &mut R) {
+        let a = self.augment;
+        for image in x.rows_mut() {
+            let shift = a.shift as i64;
+            let (dr, dc) = if shift > 0 {
+                (
+                    rng.random_range(-shift..=shift) as f64,
+                    rng.random_range(-shift..=shift) as f64,
+                )
+            } else {
+                (0.0, 0.0)
+            };
+            let degrees = if a.rotate > 0.0 {
+                rng.random_range(-a.rotate..=a.rotate)
+            } else {
+                0.0
+            };
+            let factor = if a.scale > 0.0 {
+                rng.random_range(1.0 - a.scale..=1.0 + a.scale)
+            } else {
+                1.0
+            };
+            let elastic = a.elastic > 0.0;
+            if elastic {
+                self.draw_fields(rng);
+            }
+            self.resample(image, (dr, dc), degrees.to_radians(), factor, elastic);
+        }
+    }
+
+    /// Overwrites `image` (rows·cols) with itself shifted by `shift` (rows, cols), rotated by
+    /// `angle` radians and scaled by `factor` about its centre, displaced by the elastic fields
+    /// when `elastic`.
+    fn resample(&mut self, mut image: ArrayViewMut1<F>, shift: (f64, f64), angle: f64, factor: f64, elastic: bool) {
+        let ImageShape { rows, cols, .. } = self.shape;
+        let centre = ((rows as f64 - 1.0) / 2.0, (cols as f64 - 1.0) / 2.0);
+        for (s, &v) in self.source.iter_mut().zip(image.iter()) {
+            *s = v;
+        }
+        let (sin, cos) = angle.sin_cos();
+        for r in 0..rows {
+            for c in 0..cols {
+                let (y, x) = (r as f64 - centre.0 - shift.0, c as f64 - centre.1 - shift.1);
+                // R(-θ)·(y, x) / s
+                let mut sy = (cos * y + sin * x) / factor + centre.0;
+                let mut sx = (-sin * y + cos * x) / factor + centre.1;
+                if elastic {
+                    sy += self.field[0][r * cols + c];
+                    sx += self.field[1][r * cols + c];
+                }
+                image[r * cols + c] = self.sample(sy, sx);
+            }
+        }
+    }
+
+    /// Bilinear interpolation of the source image at (y, x), background outside.
+    fn sample(&self, y: f64, x: f64) -> F {
+        let ImageShape { rows, cols, background } = self.shape;
+        let (y0, x0) = (y.floor(), x.floor());
+        let (fy, fx) = (y - y0, x - x0);
+        let at = |r: f64, c: f64| -> f64 {
+            if r < 0.0 || c < 0.0 || r >= rows as f64 || c >= cols as f64 {
+                background
+            } else {
+                self.source[r as usize * cols + c as usize].as_f64()
+            }
+        };
+        let top = at(y0, x0) * (1.0 - fx) + at(y0, x0 + 1.0) * fx;
+        let bottom = at(y0 + 1.0, x0) * (1.0 - fx) + at(y0 + 1.0, x0 + 1.0) * fx;
+        F::of(top * (1.0 - fy) + bottom * fy)
+    }
+
+    /// Fills both displacement fields with α·(G_σ * uniform(-1, 1)), smoothing rows then columns
+    /// (zero beyond the border).
+    fn draw_fields<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        let ImageShape { rows, cols, .. } = self.shape;
+        let radius = (self.kernel.len() / 2) as i64;
+        for field in &mut self.field {
+            for v in field.iter_mut() {
+                *v = rng.random_range(-1.0..1.0);
+            }
+            let passes: [(usize, usize, usize, usize); 2] = [(rows, cols, cols, 1), (cols, rows, 1, cols)];
+            for (lines, length, line_stride, step) in passes {
+                for line in 0..lines {
+                    for i in 0..length as i64 {
+                        let mut sum = 0.0;
+                        for (k, w) in self.kernel.iter().enumerate() {
+                            let j = i + k as i64 - radius;
+                            if (0..length as i64).contains(&j) {
+                                sum += w * field[line * line_stride + j as usize * step];
+                            }
+                        }
+                        self.smoothing[line * line_stride + i as usize * step] = sum;
+                    }
+                }
+                field.copy_from_slice(&self.smoothing);
+            }
+            for v in field.iter_mut() {
+                *v *= self.augment.elastic;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    const SHAPE: ImageShape = ImageShape {
+        rows: 5,
+        cols: 6,
+        background: -0.5,
+    };
+
+    fn image() -> Array2<f64> {
+        Array2::from_shape_fn((1, 30), |(_, i)| i as f64)
+    }
+
+    #[test]
+    fn a_shift_moves_pixels_by_whole_steps_and_fills_with_background() {
+        let augment = Augment {
+            shift: 1,
+            ..Augment::default()
+        };
+        let mut augmenter = Augmenter::new(augment, SHAPE);
+        let mut seen_shifted = false;
+        for seed in 0..20 {
+            let mut x = image();
+            augmenter.apply(x.view_mut(), &mut ChaCha8Rng::seed_from_u64(seed));
+            // Every output pixel is a source pixel or the background: no interpolation.
+            assert!(
+                x.iter()
+                    .all(|&v| v == -0.5 || (v.fract() == 0.0 && (0.0..30.0).contains(&v)))
+            );
+            // Inner pixels are their source moved by the same (dr, dc) in {-1, 0, 1}².
+            let moved = x[[0, 2 * 6 + 2]] - 14.0;
+            assert!([-7.0, -6.0, -5.0, -1.0, 0.0, 1.0, 5.0, 6.0, 7.0].contains(&moved));
+            assert_eq!(x[[0, 2 * 6 + 3]] - 15.0, moved);
+            seen_shifted |= moved != 0.0;
+        }
+        assert!(seen_shifted);
+    }
+
+    #[test]
+    fn quarter_and_half_turns_move_pixels_where_geometry_says() {
+        let mut augmenter = Augmenter::new(Augment::default(), SHAPE);
+        let mut x = image();
+        augmenter.resample(x.row_mut(0), (0.0, 0.0), std::f64::consts::PI, 1.0, false);
+        for i in 0..30 {
+            assert!((x[[0, i]] - (29 - i) as f64).abs() < 1e-9, "{x:?}");
+        }
+        // A square 5x5 image turned a quarter: output (r, c) reads source (c, 4 - r) for θ = +90°.
+        let square = ImageShape {
+            rows: 5,
+            cols: 5,
+            background: 0.0,
+        };
+        let mut augmenter = Augmenter::new(Augment::default(), square);
+        let mut x = Array2::from_shape_fn((1, 25), |(_, i)| i as f64);
+        augmenter.resample(x.row_mut(0), (0.0, 0.0), std::f64::consts::FRAC_PI_2, 1.0, false);
+        for r in 0..5 {
+            for c in 0..5 {
+                assert!((x[[0, r * 5 + c]] - (c * 5 + 4 - r) as f64).abs() < 1e-9, "{x:?}");
+            }
+        }
+        // Scaling by 2 about the centre: output (2, 3) reads source (2, 2.5), halfway between.
+        let mut x = Array2::from_shape_fn((1, 25), |(_, i)| i as f64);
+        augmenter.resample(x.row_mut(0), (0.0, 0.0), 0.0, 2.0, false);
+        assert!((x[[0, 2 * 5 + 3]] - 12.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_distortion_and_no_transform_changes_nothing() {
+        let augment: Augment = "shift=2,rotate=15,scale=0.1,elastic=6,elastic-sigma=2".parse().unwrap();
+        let mut augmenter = Augmenter::new(augment, SHAPE);
+        let (mut a, mut b) = (image(), image());
+        augmenter.apply(a.view_mut(), &mut ChaCha8Rng::seed_from_u64(4));
+        augmenter.apply(b.view_mut(), &mut ChaCha8Rng::seed_from_u64(4));
+        assert_eq!(a, b);
+        assert_ne!(a, image());
+
+        let mut identity = Augmenter::new(Augment::default(), SHAPE);
+        let mut c = image();
+        identity.apply(c.view_mut(), &mut ChaCha8Rng::seed_from_u64(4));
+        assert_eq!(c, image());
+    }
+
+    #[test]
+    fn specs_parse_and_bad_ones_say_what_is_wrong() {
+        let a: Augment = "rotate=10, shift=2".parse().unwrap();
+        assert_eq!((a.shift, a.rotate, a.scale), (2, 10.0, 0.0));
+        assert_eq!(a.to_string(), "shift=2,rotate=10");
+        assert!("none".parse::<Augment>().unwrap().is_off());
+        for (text, message) in [
+            ("shift", "is not KEY=VALUE"),
+            ("shift=1.5", "whole number"),
+            ("scale=1", "below 1"),
+            ("rotate=-3", "0 or more"),
+            ("blur=2", "unknown transform `blur`"),
+        ] {
+            let error = text.parse::<Augment>().unwrap_err();
+            assert!(error.contains(message), "{text}: {error}");
+        }
+    }
+}
