@@ -316,6 +316,7 @@ mod tests {
             schedule: Schedule::constant(learning_rate),
             l2: 0.0,
             dropout: Dropout::OFF,
+            augment: Augment::default(),
         };
         let mut trainer = Trainer::new(&network, &data, &config);
         let mut order = vec![0, 1, 2, 3];
