@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::train::OptimizerName;
 use super::{LossName, output, positive_f64, positive_usize};
+use crate::data::augment::Augment;
 use crate::data::table::NumericTable;
 use crate::fit::toy::Toy;
 use crate::fit::{Problem, Regression, expr, fit, fit_chart, mean_loss};
@@ -187,6 +188,7 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         steps: None,
         l2: 0.0,
         dropout: Dropout::OFF,
+        augment: Augment::default(),
     };
 
     let mut sizes = vec![problem.x.ncols()];
