@@ -5,14 +5,13 @@
 //! as they are: it is how MNIST itself is stored, so those need no preprocessing.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
 use image::ImageFormat;
 use ndarray::Array2;
 
 use crate::data::idx::{IdxData, parse_idx};
-use crate::data::preprocess::{decode_picture, mnist_style};
+use crate::data::preprocess::{PictureError, decode_picture, mnist_style};
 use crate::data::scaling::Scaling;
 use crate::nn::Network;
 use crate::nn::loss::OutputActivation;
@@ -28,6 +27,17 @@ pub struct Input {
     pub inverted: Option<bool>,
 }
 
+/// Why an input file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{name}: {problem}")]
+    Unusable { name: String, problem: String },
+    #[error(transparent)]
+    Picture(#[from] PictureError),
+}
+
 /// A class and the network's output for it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Ranked {
@@ -37,12 +47,19 @@ pub struct Ranked {
 
 /// The images in the file `path` for a network taking `rows` x `cols` images: one for a picture
 /// (found by its content: PNG, JPEG or PGM), every one of an IDX batch (gzip or raw).
-pub fn read_inputs(path: &Path, rows: usize, cols: usize) -> anyhow::Result<Vec<Input>> {
-    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+pub fn read_inputs(path: &Path, rows: usize, cols: usize) -> Result<Vec<Input>, InputError> {
+    let bytes = fs::read(path).map_err(|source| InputError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     let name = path.display().to_string();
+    let unusable = |problem: String| InputError::Unusable {
+        name: name.clone(),
+        problem,
+    };
     if let Ok(format) = image::guess_format(&bytes) {
         if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Pnm) {
-            bail!("{name}: a {format:?} picture; mlp reads PNG, JPEG and PGM");
+            return Err(unusable(format!("a {format:?} picture; mlp reads PNG, JPEG and PGM")));
         }
         let prepared = mnist_style(&decode_picture(&bytes, path)?, rows, cols, path)?;
         return Ok(vec![Input {
@@ -52,28 +69,27 @@ pub fn read_inputs(path: &Path, rows: usize, cols: usize) -> anyhow::Result<Vec<
         }]);
     }
     let array =
-        parse_idx(&bytes).with_context(|| format!("{name}: neither a PNG, JPEG or PGM picture nor an IDX file"))?;
+        parse_idx(&bytes).map_err(|e| unusable(format!("neither a PNG, JPEG or PGM picture nor an IDX file ({e})")))?;
     let (count, shape) = match array.dims[..] {
         [n, r, c] => (n, (r, c)),
         [r, c] => (1, (r, c)),
-        _ => bail!(
-            "{name}: IDX of dimensions {:?}; expected images (samples, rows, cols)",
-            array.dims
-        ),
+        _ => {
+            let dims = &array.dims;
+            return Err(unusable(format!(
+                "IDX of dimensions {dims:?}; expected images (samples, rows, cols)"
+            )));
+        }
     };
     let IdxData::U8(pixels) = array.data else {
-        bail!(
-            "{name}: IDX of {} elements; expected u8 pixels",
-            array.data.element_type()
-        );
+        let kind = array.data.element_type();
+        return Err(unusable(format!("IDX of {kind} elements; expected u8 pixels")));
     };
     if shape != (rows, cols) {
-        bail!(
-            "{name}: IDX images of {}x{} but the model takes {rows}x{cols}; \
+        return Err(unusable(format!(
+            "IDX images of {}x{} but the model takes {rows}x{cols}; \
              save them as PNG to have them resized MNIST-style",
-            shape.0,
-            shape.1
-        );
+            shape.0, shape.1
+        )));
     }
     Ok(pixels
         .chunks(rows * cols)

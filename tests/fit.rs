@@ -159,14 +159,14 @@ fn bad_expressions_and_files_say_where_the_problem_is() {
     mlp()
         .args(["fit", "--expr", "x^2 +* 3", "--range", "-7:5"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "error: --expr `x^2 +* 3`: unexpected token, column 6\n  x^2 +* 3\n       ^\n",
         ));
     mlp()
         .args(["fit", "--expr", "1/x", "--range", "-1:1", "--step", "0.5"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("division by zero at x = 0"));
     let work = tempfile::tempdir().unwrap();
     let csv = work.path().join("points.csv");
@@ -176,7 +176,7 @@ fn bad_expressions_and_files_say_where_the_problem_is() {
         .arg("--csv")
         .arg(&csv)
         .assert()
-        .code(1)
+        .code(3)
         .stderr(predicate::str::contains(
             "points.csv line 3, column 2 (y): `four` is not a finite number",
         ));
@@ -198,7 +198,7 @@ fn bad_expressions_and_files_say_where_the_problem_is() {
             .arg("fit")
             .args(args)
             .assert()
-            .code(1)
+            .code(2)
             .stderr(predicate::str::contains(message));
     }
     for (args, message) in [

@@ -229,7 +229,7 @@ fn weights_draws_each_first_layer_unit_on_its_own_scale() {
         .args(["--units", "7", "--out"])
         .arg(work.path().join("w.png"))
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("--units 7: the first layer of"));
 }
 
@@ -394,7 +394,7 @@ fn plot_names_the_line_and_column_of_a_bad_history() {
             .arg("--out")
             .arg(&out)
             .assert()
-            .code(1)
+            .code(3)
             .stderr(predicate::str::contains(message));
     }
     assert!(!out.exists());

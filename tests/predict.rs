@@ -244,7 +244,7 @@ fn predict_explains_what_it_cannot_read() {
             .arg(&model)
             .arg(input)
             .assert()
-            .code(1)
+            .code(3)
             .stderr(predicate::str::contains(message));
     }
     mlp()
@@ -253,6 +253,6 @@ fn predict_explains_what_it_cannot_read() {
         .arg(&blank)
         .args(["--top", "11"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("--top 11"));
 }

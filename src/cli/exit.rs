@@ -19,7 +19,10 @@ use std::path::PathBuf;
 
 use crate::data::dataset::DataError;
 use crate::data::idx::IdxError;
+use crate::data::preprocess::PictureError;
+use crate::data::table::TableError;
 use crate::model_file::ModelFileError;
+use crate::predict::InputError;
 use crate::train::Diverged;
 
 /// Any error not given a status of its own.
@@ -84,7 +87,12 @@ fn status_of_cause(cause: &(dyn Error + 'static)) -> Option<u8> {
         Some(DIVERGED)
     } else if cause.is::<UsageError>() {
         Some(USAGE)
-    } else if cause.is::<DataError>() || cause.is::<IdxError>() {
+    } else if cause.is::<DataError>()
+        || cause.is::<IdxError>()
+        || cause.is::<TableError>()
+        || cause.is::<InputError>()
+        || cause.is::<PictureError>()
+    {
         Some(DATA)
     } else if let Some(error) = cause.downcast_ref::<ModelFileError>() {
         match error {

@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
 use clap::{ArgGroup, Args, ValueEnum};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
+use super::exit::{UsageError, usage_bail};
 use super::train::OptimizerName;
 use super::{LossName, output, positive_f64, positive_usize};
 use crate::data::augment::Augment;
@@ -139,15 +139,17 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     let task = task(&args)?;
     let is_table = matches!(task, Task::Table(_));
     if is_table && plot.is_some() {
-        bail!("--plot draws the fit of a function (--expr or --csv); --toy prints its table instead");
+        usage_bail!("--plot draws the fit of a function (--expr or --csv); --toy prints its table instead");
     }
     let loss = match (args.loss, is_table) {
         (LossName::Mse, false) => Loss::MeanSquaredError(Activation::Identity),
         (LossName::Mse, true) => Loss::MeanSquaredError(Activation::Sigmoid),
         (LossName::Bce, true) => Loss::BinaryCrossEntropy,
-        (LossName::Bce, false) => bail!("--loss bce needs targets of 0 and 1: use it with --toy"),
+        (LossName::Bce, false) => usage_bail!("--loss bce needs targets of 0 and 1: use it with --toy"),
         (LossName::CrossEntropy, _) => {
-            bail!("--loss cross-entropy needs two or more classes and fit has one output: use mse (or bce with --toy)")
+            usage_bail!(
+                "--loss cross-entropy needs two or more classes and fit has one output: use mse (or bce with --toy)"
+            )
         }
     };
     let hidden = args
@@ -265,12 +267,12 @@ fn task(args: &FitArgs) -> anyhow::Result<Task> {
     let text = args.expr.as_deref().expect("clap requires --expr, --csv or --toy");
     let (from, to) = args.range;
     if (to - from) / args.step > MAX_POINTS {
-        bail!(
+        usage_bail!(
             "--range {from}:{to} with --step {} makes more than {MAX_POINTS} points",
             args.step
         );
     }
-    let points = expr::sample(text, args.range, args.step).map_err(|e| anyhow::anyhow!("--expr {e}"))?;
+    let points = expr::sample(text, args.range, args.step).map_err(|e| UsageError(format!("--expr {e}")))?;
     Ok(Task::Function {
         regression: Regression::new(points),
         what: format!("y = {text} on [{from}, {to}]"),

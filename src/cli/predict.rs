@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
 use clap::Args;
 use serde_json::json;
 
+use super::exit::usage_bail;
 use super::{output, positive_usize, scale_factor};
 use crate::model_file;
 use crate::predict::{Input, Ranked, outputs_are_probabilities, read_inputs, top_classes};
@@ -44,7 +44,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let (rows, cols) = (model.info.input.rows, model.info.input.cols);
     let classes = model.network.outputs();
     if args.top > classes {
-        bail!("--top {}: {} has {classes} classes", args.top, args.model.display());
+        usage_bail!("--top {}: {} has {classes} classes", args.top, args.model.display());
     }
     let mut inputs: Vec<Input> = Vec::new();
     for path in &args.images {

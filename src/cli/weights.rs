@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
 use clap::Args;
 use ndarray::s;
 
+use super::exit::usage_bail;
 use super::{output, positive_usize, scale_factor};
 use crate::model_file;
 use crate::report::Console;
@@ -37,7 +37,7 @@ pub fn run(args: WeightsArgs) -> anyhow::Result<()> {
     let available = first.outputs();
     let units = args.units.unwrap_or(available);
     if units > available {
-        bail!(
+        usage_bail!(
             "--units {units}: the first layer of {} has {available} units",
             args.model.display()
         );

@@ -23,6 +23,7 @@ pub struct NumericTable {
 pub enum TableError {
     #[error("cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
+    /// A problem with the file's content as CSV or with what it holds (missing columns...).
     #[error("{}: {message}", path.display())]
     Csv { path: PathBuf, message: String },
     #[error("{} line {line}, column {column}: `{text}` is not a finite number", path.display())]

@@ -15,7 +15,7 @@ use ndarray::{Array2, ArrayViewMut2, s};
 use rand::Rng;
 
 use crate::data::samples::Samples;
-use crate::data::table::NumericTable;
+use crate::data::table::{NumericTable, TableError};
 use crate::float::Float;
 use crate::nn::Network;
 use crate::train::{Diverged, TrainConfig, Trainer};
@@ -100,17 +100,30 @@ impl Regression {
     }
 
     /// The points from the first two columns of a CSV (x, y), with or without a header.
-    pub fn from_table(table: &NumericTable) -> anyhow::Result<Self> {
-        let path = table.path.display();
+    pub fn from_table(table: &NumericTable) -> Result<Self, TableError> {
+        let problem = |message: String| TableError::Csv {
+            path: table.path.clone(),
+            message,
+        };
         if table.rows[0].len() < 2 {
-            anyhow::bail!("{path}: needs two columns, x and y; found one");
+            return Err(problem("needs two columns, x and y; found one".to_owned()));
         }
         let mut points = Vec::with_capacity(table.rows.len());
         for (row, line) in table.rows.iter().zip(&table.lines) {
             match (row[0], row[1]) {
                 (Some(x), Some(y)) => points.push((x, y)),
-                (None, _) => anyhow::bail!("{path} line {line}, column {}: x is empty", table.column_name(0)),
-                (_, None) => anyhow::bail!("{path} line {line}, column {}: y is empty", table.column_name(1)),
+                (None, _) => {
+                    return Err(problem(format!(
+                        "line {line}, column {}: x is empty",
+                        table.column_name(0)
+                    )));
+                }
+                (_, None) => {
+                    return Err(problem(format!(
+                        "line {line}, column {}: y is empty",
+                        table.column_name(1)
+                    )));
+                }
             }
         }
         Ok(Self::new(points))

@@ -14,11 +14,9 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
-
 use super::Format;
 use super::chart::{self, BLUE, Frame, GREEN, Legend, Panel, RED, Series, Style};
-use crate::data::table::NumericTable;
+use crate::data::table::{NumericTable, TableError};
 use crate::train::History;
 
 /// The splits a history can have, with their colours and the spellings of their CSV column prefixes.
@@ -64,20 +62,24 @@ impl Curves {
     }
 
     /// Reads a history CSV (see the module documentation).
-    pub fn from_csv(path: &Path) -> anyhow::Result<Self> {
+    pub fn from_csv(path: &Path) -> Result<Self, TableError> {
         Self::from_table(&NumericTable::read(path)?)
     }
 
-    pub fn from_table(table: &NumericTable) -> anyhow::Result<Self> {
-        let path = table.path.display();
+    pub fn from_table(table: &NumericTable) -> Result<Self, TableError> {
+        let problem = |message: String| TableError::Csv {
+            path: table.path.clone(),
+            message,
+        };
         let Some(epoch_column) = table.column("epoch") else {
-            bail!(
-                "{path}: no `epoch` column; a history CSV has a header with epoch and columns such as train_acc, test_acc, train_loss"
-            );
+            return Err(problem(
+                "no `epoch` column; a history CSV has a header with epoch and columns such as train_acc, test_acc, train_loss"
+                    .to_owned(),
+            ));
         };
         let mut epochs = Vec::with_capacity(table.rows.len());
         for (row, line) in table.rows.iter().zip(&table.lines) {
-            let epoch = row[epoch_column].with_context(|| format!("{path} line {line}: the epoch is empty"))?;
+            let epoch = row[epoch_column].ok_or_else(|| problem(format!("line {line}: the epoch is empty")))?;
             epochs.push(epoch);
         }
         let find = |prefixes: [&str; 2], suffixes: &[&str]| {
@@ -101,7 +103,9 @@ impl Curves {
             }
         }
         if splits.is_empty() {
-            bail!("{path}: no accuracy or loss columns (such as train_acc, test_acc, train_loss) with values");
+            return Err(problem(
+                "no accuracy or loss columns (such as train_acc, test_acc, train_loss) with values".to_owned(),
+            ));
         }
         // Fractions become percents; a history in percent already has values above 1.
         let all_accuracies = splits.iter().flat_map(|s| s.accuracy.iter().flatten());
