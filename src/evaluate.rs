@@ -1,8 +1,10 @@
 //! Evaluation of a network on a whole data set: mean loss, accuracy and the confusion matrix.
 //!
-//! Runs forward only, in blocks of rows, reusing one input buffer and one trace.
+//! Runs forward only, in blocks of rows spread over the thread pool, each worker reusing one input
+//! buffer and one trace.
 
 use ndarray::{Array2, s};
+use rayon::prelude::*;
 
 use crate::data::dataset::{CLASSES, Dataset};
 use crate::float::Float;
@@ -30,21 +32,36 @@ impl Evaluation {
 }
 
 /// Loss and confusion matrix of `network` over every sample of `data`.
+///
+/// The blocks run side by side on the current thread pool, each worker with its own buffers; the
+/// blocks' losses are then added in block order, so the result does not depend on the thread count.
 pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
     let block = EVAL_BLOCK_ROWS.min(data.len()).max(1);
-    let mut x = Array2::<F>::zeros((block, data.features()));
-    let mut t = Array2::<F>::zeros((block, CLASSES));
-    let mut trace = network.trace(block);
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let blocks: Vec<(f64, Vec<usize>)> = indices
+        .par_chunks(block)
+        .map_init(
+            || {
+                let x = Array2::<F>::zeros((block, data.features()));
+                let t = Array2::<F>::zeros((block, CLASSES));
+                (x, t, network.trace(block))
+            },
+            |(x, t, trace), chunk| {
+                let rows = chunk.len();
+                data.gather(chunk, x.slice_mut(s![..rows, ..]), t.slice_mut(s![..rows, ..]));
+                let logits = network.forward(x.slice(s![..rows, ..]), trace);
+                let loss = network.loss.total(logits, t.slice(s![..rows, ..])).as_f64();
+                (loss, argmax_rows(logits).collect())
+            },
+        )
+        .collect();
+
     let mut confusion = ConfusionMatrix::new(CLASSES);
     let mut total_loss = 0.0;
     let mut predictions = Vec::with_capacity(data.len());
-    let indices: Vec<usize> = (0..data.len()).collect();
-    for chunk in indices.chunks(block) {
-        let rows = chunk.len();
-        data.gather(chunk, x.slice_mut(s![..rows, ..]), t.slice_mut(s![..rows, ..]));
-        let logits = network.forward(x.slice(s![..rows, ..]), &mut trace);
-        total_loss += network.loss.total(logits, t.slice(s![..rows, ..])).as_f64();
-        for (&i, predicted) in chunk.iter().zip(argmax_rows(logits)) {
+    for (chunk, (loss, predicted)) in indices.chunks(block).zip(blocks) {
+        total_loss += loss;
+        for (&i, predicted) in chunk.iter().zip(predicted) {
             confusion.record(usize::from(data.labels[i]), predicted);
             predictions.push(predicted);
         }

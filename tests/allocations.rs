@@ -1,0 +1,136 @@
+//! The training step allocates nothing after the first batch.
+//!
+//! This test binary installs a global allocator that counts every allocation, on every thread (the
+//! rayon workers of the matrix products included), so it lives alone in its own file: the count
+//! means nothing to the other tests. An observer reads the count when each epoch starts and after
+//! each mini-batch; from the first batch on, only the evaluation between epochs may allocate.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mlp::data::dataset::{CLASSES, Dataset};
+use mlp::data::scaling::Scaling;
+use mlp::nn::{Activation, Dropout, Init, Loss, Network};
+use mlp::optim::Method;
+use mlp::schedule::Schedule;
+use mlp::train::{EpochRecord, Observer, TrainConfig, train};
+use ndarray::Array2;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed on unchanged to the system allocator; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The allocation count when each epoch started and after each of its batches.
+struct Recorder {
+    epochs: Vec<(usize, Vec<usize>)>,
+}
+
+impl Observer<f32> for Recorder {
+    fn epoch_started(&mut self, _epoch: usize, batches: usize) {
+        let counts = Vec::with_capacity(batches);
+        self.epochs.push((ALLOCATIONS.load(Ordering::SeqCst), counts));
+    }
+
+    fn batch_done(&mut self, _loss: f64) {
+        let counts = &mut self.epochs.last_mut().expect("an epoch started").1;
+        assert!(counts.len() < counts.capacity(), "more batches than announced");
+        counts.push(ALLOCATIONS.load(Ordering::SeqCst));
+    }
+
+    fn epoch_done(&mut self, _network: &Network<f32>, _record: &EpochRecord) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+fn random_dataset(samples: usize, rng: &mut ChaCha8Rng) -> Dataset {
+    Dataset {
+        images: Array2::from_shape_simple_fn((samples, 784), || rng.random()),
+        labels: (0..samples).map(|_| rng.random_range(0..CLASSES as u8)).collect(),
+        rows: 28,
+        cols: 28,
+        scaling: Scaling::Unit,
+    }
+}
+
+/// Trains a 784-256-10 net (wide enough that its products are split over two threads) for three
+/// epochs of 600 samples in batches of 64 (the last batch of each epoch is 24 rows) and returns
+/// the allocations made after the first batch, epoch by epoch.
+fn allocations_after_the_first_batch(optimizer: Method) -> Vec<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let train_set = random_dataset(600, &mut rng);
+    let test_set = random_dataset(100, &mut rng);
+    let mut network = Network::<f32>::new(
+        &[784, 256, 10],
+        Activation::Sigmoid,
+        Loss::CrossEntropy,
+        Init::Xavier,
+        &mut rng,
+    );
+    let config = TrainConfig {
+        epochs: 3,
+        steps: None,
+        batch_size: 64,
+        optimizer,
+        schedule: Schedule::constant(0.01),
+        l2: 1e-4,
+        dropout: Dropout::OFF,
+    };
+    let mut recorder = Recorder { epochs: Vec::new() };
+    mlp::parallel::with_threads(Some(2), || {
+        train(&mut network, &train_set, &test_set, &config, &mut rng, &mut recorder).unwrap()
+    })
+    .unwrap();
+
+    assert_eq!(recorder.epochs.len(), 3);
+    recorder
+        .epochs
+        .iter()
+        .enumerate()
+        .map(|(epoch, (started, counts))| {
+            assert_eq!(counts.len(), 10, "batches of epoch {}", epoch + 1);
+            // The first batch of the run may allocate (buffers sized on first use); later epochs'
+            // first batches may not.
+            let from = if epoch == 0 { counts[0] } else { *started };
+            counts[counts.len() - 1] - from
+        })
+        .collect()
+}
+
+// One test only: tests of one binary run on parallel threads, and the count is global.
+#[test]
+fn sgd_and_adam_steps_allocate_nothing_after_the_first_batch() {
+    assert_eq!(allocations_after_the_first_batch(Method::Sgd), [0, 0, 0], "sgd");
+    let adam = Method::Adam {
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+    };
+    assert_eq!(allocations_after_the_first_batch(adam), [0, 0, 0], "adam");
+}
