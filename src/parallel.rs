@@ -10,6 +10,8 @@
 
 use anyhow::Context;
 
+use crate::nn::linalg::prepare_thread;
+
 /// The number of threads when none is asked for: every core the process may use.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -23,5 +25,8 @@ pub fn with_threads<R: Send>(threads: Option<usize>, work: impl FnOnce() -> R + 
         .thread_name(|i| format!("mlp-worker-{i}"))
         .build()
         .with_context(|| format!("cannot start {threads} worker threads"))?;
+    // Training runs in f32: size every worker's packing buffers before the first step, so that no
+    // step allocates later, whichever worker first takes a piece of a product.
+    pool.broadcast(|_| prepare_thread::<f32>());
     Ok(pool.install(work))
 }

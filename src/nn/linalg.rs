@@ -59,6 +59,13 @@ pub struct Buffers<F> {
     b: Vec<F>,
 }
 
+/// Sizes this thread's packing buffers for `F` now, so that no later product on it allocates.
+pub fn prepare_thread<F: Float>() {
+    F::with_buffers(|buffers| {
+        buffers.sized();
+    });
+}
+
 impl<F: Float> Buffers<F> {
     /// Grows both buffers to the largest block on first use; later calls find them sized.
     fn sized(&mut self) -> (&mut [F], &mut [F]) {
