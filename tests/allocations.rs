@@ -8,6 +8,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use mlp::data::augment::Augment;
 use mlp::data::dataset::{CLASSES, Dataset};
 use mlp::data::scaling::Scaling;
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
@@ -101,6 +102,7 @@ fn allocations_after_the_first_batch(optimizer: Method) -> Vec<usize> {
         schedule: Schedule::constant(0.01),
         l2: 1e-4,
         dropout: Dropout::OFF,
+        augment: Augment::default(),
     };
     let mut recorder = Recorder { epochs: Vec::new() };
     mlp::parallel::with_threads(Some(2), || {
