@@ -15,13 +15,13 @@
 //! cores, as `mlp train` by default; `MLP_BENCH_THREADS=1` for one. Images are random bytes (the
 //! cost does not depend on them), so the bench needs no data set.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use mlp::data::augment::Augment;
-use mlp::data::dataset::{CLASSES, Dataset};
-use mlp::data::scaling::Scaling;
 use mlp::evaluate::evaluate;
 use mlp::nn::linalg::gemm;
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
@@ -80,16 +80,6 @@ fn gemm_bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, (m, k, n)
     });
 }
 
-fn random_dataset(samples: usize, rng: &mut ChaCha8Rng) -> Dataset {
-    Dataset {
-        images: Array2::from_shape_simple_fn((samples, 784), || rng.random()),
-        labels: (0..samples).map(|_| rng.random_range(0..CLASSES as u8)).collect(),
-        rows: 28,
-        cols: 28,
-        scaling: Scaling::Unit,
-    }
-}
-
 /// 2 · multiply-adds of one training step (forward, dW, and dx below the last layer) and of
 /// evaluating `samples` images.
 fn step_and_eval_flops(sizes: &[usize], batch: usize, samples: usize) -> (f64, f64) {
@@ -112,8 +102,8 @@ fn network_benches(
     (optimizer, lr, batch): (Method, f64, usize),
 ) {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
-    let train = random_dataset(60_000, &mut rng);
-    let test = random_dataset(10_000, &mut rng);
+    let train = common::random_mnist(60_000, &mut rng);
+    let test = common::random_mnist(10_000, &mut rng);
     let init = Init::default_for(activation);
     let mut network = Network::<f32>::new(sizes, activation, Loss::CrossEntropy, init, &mut rng);
     let (step_flops, eval_flops) = step_and_eval_flops(sizes, batch, test.len());

@@ -5,18 +5,16 @@
 //! means nothing to the other tests. An observer reads the count when each epoch starts and after
 //! each mini-batch; from the first batch on, only the evaluation between epochs may allocate.
 
+mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mlp::data::augment::Augment;
-use mlp::data::dataset::{CLASSES, Dataset};
-use mlp::data::scaling::Scaling;
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
 use mlp::optim::Method;
 use mlp::schedule::Schedule;
 use mlp::train::{EpochRecord, Observer, TrainConfig, train};
-use ndarray::Array2;
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 struct Counting;
@@ -70,23 +68,13 @@ impl Observer<f32> for Recorder {
     }
 }
 
-fn random_dataset(samples: usize, rng: &mut ChaCha8Rng) -> Dataset {
-    Dataset {
-        images: Array2::from_shape_simple_fn((samples, 784), || rng.random()),
-        labels: (0..samples).map(|_| rng.random_range(0..CLASSES as u8)).collect(),
-        rows: 28,
-        cols: 28,
-        scaling: Scaling::Unit,
-    }
-}
-
 /// Trains a 784-256-10 net (wide enough that its products are split over two threads) for three
 /// epochs of 600 samples in batches of 64 (the last batch of each epoch is 24 rows) and returns
 /// the allocations made after the first batch, epoch by epoch.
 fn allocations_after_the_first_batch(optimizer: Method) -> Vec<usize> {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let train_set = random_dataset(600, &mut rng);
-    let test_set = random_dataset(100, &mut rng);
+    let train_set = common::random_mnist(600, &mut rng);
+    let test_set = common::random_mnist(100, &mut rng);
     let mut network = Network::<f32>::new(
         &[784, 256, 10],
         Activation::Sigmoid,

@@ -132,3 +132,17 @@ pub fn tiny_mnist(train_n: usize, test_n: usize) -> tempfile::TempDir {
     write_tiny_split(dir.path(), "t10k", test_n, 10, false);
     dir
 }
+
+/// An MNIST-shaped data set (28x28 pixels, ten classes) of random pixels and labels, in memory.
+pub fn random_mnist(samples: usize, rng: &mut rand_chacha::ChaCha8Rng) -> mlp::data::dataset::Dataset {
+    use rand::RngExt;
+    mlp::data::dataset::Dataset {
+        images: ndarray::Array2::from_shape_simple_fn((samples, 784), || rng.random()),
+        labels: (0..samples)
+            .map(|_| rng.random_range(0..mlp::data::dataset::CLASSES as u8))
+            .collect(),
+        rows: 28,
+        cols: 28,
+        scaling: mlp::data::scaling::Scaling::Unit,
+    }
+}
