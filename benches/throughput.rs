@@ -117,6 +117,7 @@ fn network_benches(
         l2: 0.0,
         dropout: Dropout::OFF,
         augment: Augment::default(),
+        patience: None,
     };
     let mut trainer = Trainer::new(&network, &train, &config);
     let order: Vec<usize> = (0..train.len()).collect();

@@ -3,7 +3,7 @@
 //! The confusion matrix counts[t][p] is how many samples of true class t were predicted as p.
 //! precision(c) = counts[c][c] / Σ_t counts[t][c];  recall(c) = counts[c][c] / Σ_p counts[c][p].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfusionMatrix {
@@ -12,7 +12,7 @@ pub struct ConfusionMatrix {
 }
 
 /// Correct predictions out of a total, printed as `correct/total (xx.xx%)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Accuracy {
     pub correct: u64,
     pub total: u64,

@@ -33,6 +33,14 @@ impl Console {
         };
     }
 
+    /// Prints a notice on stderr (even with --json, whose stdout stays one JSON object); nothing with
+    /// --quiet.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            let _ = writeln!(io::stderr(), "{text}");
+        }
+    }
+
     /// Prints `value` as one line of JSON on stdout when --json was given.
     pub fn json(&self, value: &serde_json::Value) {
         if self.json {

@@ -1,13 +1,22 @@
 //! The training loop: mini-batch updates (see `optim`) at the rates of a `schedule`, over a training
-//! set shuffled every epoch, with a full evaluation of the training and test sets after each epoch.
+//! set shuffled every epoch, with a full evaluation of the training, validation and test sets after
+//! each epoch.
 //!
-//! The loop reports through the `Observer` trait and returns the `History`; it knows nothing of
-//! terminals or files. Randomness comes only from the generator passed in, so the same seed gives
-//! the same numbers.
+//! Everything that changes as training goes (weights, optimizer state, generator, position in the
+//! epoch, the best network on validation so far, the history) is one `TrainState`, so a checkpoint of
+//! it continues exactly: `train` picks up where the state says, shuffling an epoch only when it has
+//! not begun, and a run interrupted after any batch and resumed from its state ends bit for bit as
+//! an uninterrupted one. Randomness comes only from the state's generator.
 //!
-//! The step itself (gather a mini-batch, forward, loss, backward, update) and one shuffled pass over
-//! a set of samples live in `Trainer`, which works on any `Samples`: the MNIST loop below and the
-//! small problems of `fit` share it.
+//! Model selection looks only at validation data: with it, the network kept is the one of the epoch
+//! with the best validation accuracy (ties go to the lower validation loss), and training stops after
+//! `patience` epochs without a better one. The test set is evaluated and recorded, never consulted.
+//!
+//! The loop reports through the `Observer` trait; it knows nothing of terminals, files or signals.
+//!
+//! The step itself (gather a mini-batch, augment, forward, loss, backward, update) and one shuffled
+//! pass over a set of samples live in `Trainer`, which works on any `Samples`: the MNIST loop below
+//! and the small problems of `fit` share it.
 //!
 //! A NaN or infinite batch loss, parameter or epoch loss stops training at once with `Diverged`,
 //! before the observer sees the broken network, so the last model it saved stays the last good one.
@@ -17,19 +26,20 @@ use std::time::Instant;
 use ndarray::{Array2, s};
 use rand::Rng;
 use rand::seq::SliceRandom;
-use serde::Serialize;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
 use crate::data::augment::{Augment, Augmenter};
 use crate::data::dataset::Dataset;
 use crate::data::samples::Samples;
-use crate::evaluate::{Evaluation, evaluate};
+use crate::evaluate::evaluate;
 use crate::float::Float;
 use crate::metrics::Accuracy;
 use crate::nn::{Dropout, Gradients, Network, Trace};
 use crate::optim::{Method, Optimizer};
 use crate::schedule::Schedule;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     pub epochs: usize,
     /// A limit on the number of updates in all: the epoch that reaches it ends there (and is
@@ -44,30 +54,119 @@ pub struct TrainConfig {
     pub dropout: Dropout,
     /// Random transforms of training images.
     pub augment: Augment,
+    /// Stop after this many epochs without a better validation result (needs validation data).
+    pub patience: Option<usize>,
 }
 
 /// The numbers of one finished epoch.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// 1-based.
     pub epoch: usize,
-    /// Mean loss over the training set after the epoch (without the L2 penalty).
+    /// The learning rate of the epoch's last update.
+    pub lr: f64,
+    /// Mean loss over the training set after the epoch (without the L2 penalty, dropout or
+    /// augmentation).
     pub train_loss: f64,
     pub train_accuracy: Accuracy,
+    /// The same on the validation set, when there is one.
+    pub val_loss: Option<f64>,
+    pub val_accuracy: Option<Accuracy>,
     pub test_loss: f64,
     pub test_accuracy: Accuracy,
     /// Updates made in this epoch: a full pass, or fewer in the last when `steps` ends it.
     pub steps: usize,
-    /// Wall time of the epoch, training and both evaluations.
+    /// Wall time of the epoch, training and the evaluations.
     pub seconds: f64,
-    /// Of `seconds`, the updates alone and the two evaluations.
+    /// Of `seconds`, the updates alone and the evaluations.
     pub train_seconds: f64,
     pub eval_seconds: f64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     pub epochs: Vec<EpochRecord>,
+}
+
+/// The network of the best epoch on validation so far.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Best<F> {
+    pub network: Network<F>,
+    pub epoch: usize,
+    pub accuracy: Accuracy,
+    pub loss: f64,
+}
+
+impl<F> Best<F> {
+    /// Whether validation accuracy `accuracy` with loss `loss` beats this: more correct, or as many
+    /// with a lower loss.
+    fn beaten_by(&self, accuracy: Accuracy, loss: f64) -> bool {
+        accuracy.correct > self.accuracy.correct || (accuracy.correct == self.accuracy.correct && loss < self.loss)
+    }
+}
+
+/// Everything a run changes, from which it continues.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainState<F> {
+    /// The weights being trained.
+    pub network: Network<F>,
+    pub optimizer: Optimizer<F>,
+    pub rng: ChaCha8Rng,
+    /// Epochs finished.
+    pub epoch: usize,
+    /// The order of the training samples in the current epoch (shuffled when the epoch begins, from
+    /// the previous epoch's order) and how many of its batches are done.
+    pub order: Vec<usize>,
+    pub batches_done: usize,
+    /// Seconds already spent in the current epoch before an interruption.
+    pub epoch_seconds: f64,
+    /// With validation data: the best network so far, and the epochs since it.
+    pub best: Option<Best<F>>,
+    pub stale_epochs: usize,
+    pub history: History,
+}
+
+impl<F: Float> TrainState<F> {
+    /// The start of a run: `network` as initialized, fresh `method` state, the generator `rng`
+    /// (already used for the initial weights), `samples` training samples in their order.
+    pub fn new(network: Network<F>, method: Method, rng: ChaCha8Rng, samples: usize) -> Self {
+        Self {
+            optimizer: Optimizer::new(method, &network),
+            network,
+            rng,
+            epoch: 0,
+            order: (0..samples).collect(),
+            batches_done: 0,
+            epoch_seconds: 0.0,
+            best: None,
+            stale_epochs: 0,
+            history: History::default(),
+        }
+    }
+
+    /// The network to keep: the best on validation when there is validation data, else the latest.
+    pub fn kept(&self) -> &Network<F> {
+        self.best.as_ref().map_or(&self.network, |b| &b.network)
+    }
+}
+
+/// Why `train` returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// All epochs ran.
+    Finished,
+    /// `patience` epochs passed without a better validation result.
+    EarlyStopped,
+    /// The observer asked to stop; the state is whole and resumes where it stopped.
+    Interrupted,
+}
+
+/// The data of a run. Validation images come out of the training set; the test set is only measured.
+#[derive(Clone, Copy, Debug)]
+pub struct Splits<'a> {
+    pub train: &'a Dataset,
+    pub validation: Option<&'a Dataset>,
+    pub test: &'a Dataset,
 }
 
 /// Training produced a NaN or an infinity. Checked after every batch (the batch's loss before the
@@ -102,69 +201,139 @@ fn readable(x: f64) -> String {
 
 /// What the training loop tells the outside world as it goes.
 pub trait Observer<F> {
-    /// An epoch of `batches` mini-batches begins.
-    fn epoch_started(&mut self, epoch: usize, batches: usize);
+    /// Epoch `epoch` of `batches` mini-batches begins, or goes on after `done` of them.
+    fn epoch_started(&mut self, epoch: usize, batches: usize, done: usize);
     /// A mini-batch was trained; `loss` is its mean loss before the update.
     fn batch_done(&mut self, loss: f64);
-    /// An epoch ended with `network` in its new state. An error stops training.
-    fn epoch_done(&mut self, network: &Network<F>, record: &EpochRecord) -> anyhow::Result<()>;
+    /// Checked after every batch: whether to stop, leaving a state to resume from.
+    fn should_stop(&self) -> bool {
+        false
+    }
+    /// An epoch ended (its record is the last in `state.history`). An error stops training.
+    fn epoch_done(&mut self, state: &TrainState<F>) -> anyhow::Result<()>;
 }
 
-/// Trains `network` on `train` for `config.epochs` epochs (or until `config.steps` updates),
-/// evaluating on `train` and `test` after each one.
-pub fn train<F: Float, R: Rng>(
-    network: &mut Network<F>,
-    train: &Dataset,
-    test: &Dataset,
+/// Trains `state` on `data.train` until `config.epochs` epochs (or `config.steps` updates) are done,
+/// early stopping says so, or the observer asks to stop; evaluates on every split after each epoch.
+pub fn train<F: Float>(
+    state: &mut TrainState<F>,
+    data: Splits<'_>,
     config: &TrainConfig,
-    rng: &mut R,
     observer: &mut dyn Observer<F>,
-) -> anyhow::Result<History> {
+) -> anyhow::Result<Outcome> {
+    let train = data.train;
+    anyhow::ensure!(!train.is_empty(), "the training set is empty");
+    anyhow::ensure!(
+        state.order.len() == train.len(),
+        "the training state orders {} samples but the training set has {}",
+        state.order.len(),
+        train.len()
+    );
     let batch = config.batch_size.min(train.len());
-    anyhow::ensure!(batch > 0, "the training set is empty");
-    let mut trainer = Trainer::new(network, train, config);
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    let mut history = History::default();
+    let per_epoch = train.len().div_ceil(batch);
+    let mut trainer = Trainer::new(&state.network, train, config);
+    trainer.optimizer.clone_from(&state.optimizer);
 
-    let per_epoch = order.len().div_ceil(batch);
-    let mut steps_left = config.steps.unwrap_or(usize::MAX);
-    for epoch in 1..=config.epochs {
-        if steps_left == 0 {
+    while state.epoch < config.epochs {
+        let epoch = state.epoch + 1;
+        // Updates left in the run, counting those of this epoch already done.
+        let left = config
+            .steps
+            .map_or(usize::MAX, |s| s.saturating_sub(state.optimizer.steps as usize));
+        let batches = per_epoch.min(state.batches_done.saturating_add(left));
+        if batches == state.batches_done {
             break;
         }
         let started = Instant::now();
-        let steps = per_epoch.min(steps_left);
-        steps_left -= steps;
-        observer.epoch_started(epoch, steps);
-        trainer.epoch(network, train, &mut order, rng, steps, |loss| observer.batch_done(loss))?;
+        if state.batches_done == 0 {
+            state.order.shuffle(&mut state.rng);
+        }
+        observer.epoch_started(epoch, batches, state.batches_done);
+        let mut lr = trainer.lr();
+        for indices in state.order.chunks(batch).take(batches).skip(state.batches_done) {
+            lr = trainer.lr();
+            let step = trainer.steps();
+            let loss = trainer
+                .step(&mut state.network, train, indices, &mut state.rng)
+                .as_f64();
+            if !loss.is_finite() {
+                return Err(trainer.diverged(step, format!("the loss is {loss}")).into());
+            }
+            if !state.network.parameters_are_finite() {
+                return Err(trainer
+                    .diverged(step, "a weight or bias became NaN or infinite".to_owned())
+                    .into());
+            }
+            state.batches_done += 1;
+            observer.batch_done(loss);
+            if state.batches_done < batches && observer.should_stop() {
+                state.epoch_seconds += started.elapsed().as_secs_f64();
+                state.optimizer.clone_from(&trainer.optimizer);
+                return Ok(Outcome::Interrupted);
+            }
+        }
+        state.optimizer.clone_from(&trainer.optimizer);
+
         let trained = Instant::now();
-        let on_train: Evaluation = evaluate(network, train);
-        let on_test = evaluate(network, test);
-        if let Some(loss) = [on_train.loss, on_test.loss].into_iter().find(|l| !l.is_finite()) {
+        let on_train = evaluate(&state.network, train);
+        let on_validation = data.validation.map(|v| evaluate(&state.network, v));
+        let on_test = evaluate(&state.network, data.test);
+        let losses = [
+            Some(on_train.loss),
+            on_validation.as_ref().map(|v| v.loss),
+            Some(on_test.loss),
+        ];
+        if let Some(loss) = losses.into_iter().flatten().find(|l| !l.is_finite()) {
             let what = format!("the evaluation loss after the epoch is {loss}");
             return Err(trainer.diverged(trainer.steps() - 1, what).into());
         }
-        let record = EpochRecord {
+        if let Some(v) = &on_validation {
+            let (accuracy, loss) = (v.accuracy(), v.loss);
+            if state.best.as_ref().is_none_or(|b| b.beaten_by(accuracy, loss)) {
+                state.best = Some(Best {
+                    network: state.network.clone(),
+                    epoch,
+                    accuracy,
+                    loss,
+                });
+                state.stale_epochs = 0;
+            } else {
+                state.stale_epochs += 1;
+            }
+        }
+        state.history.epochs.push(EpochRecord {
             epoch,
+            lr,
             train_loss: on_train.loss,
             train_accuracy: on_train.accuracy(),
+            val_loss: on_validation.as_ref().map(|v| v.loss),
+            val_accuracy: on_validation.as_ref().map(|v| v.accuracy()),
             test_loss: on_test.loss,
             test_accuracy: on_test.accuracy(),
-            steps,
-            seconds: started.elapsed().as_secs_f64(),
-            train_seconds: (trained - started).as_secs_f64(),
+            steps: batches,
+            seconds: state.epoch_seconds + started.elapsed().as_secs_f64(),
+            train_seconds: state.epoch_seconds + (trained - started).as_secs_f64(),
             eval_seconds: trained.elapsed().as_secs_f64(),
-        };
-        observer.epoch_done(network, &record)?;
-        history.epochs.push(record);
+        });
+        state.epoch = epoch;
+        state.batches_done = 0;
+        state.epoch_seconds = 0.0;
+        observer.epoch_done(state)?;
+        if config.patience.is_some_and(|p| state.stale_epochs >= p) {
+            return Ok(Outcome::EarlyStopped);
+        }
+        if state.epoch < config.epochs && observer.should_stop() {
+            return Ok(Outcome::Interrupted);
+        }
     }
-    Ok(history)
+    Ok(Outcome::Finished)
 }
 
 /// Mini-batch updates one step at a time, with the buffers a step needs allocated once and reused.
 #[derive(Clone, Debug)]
 pub struct Trainer<F> {
-    optimizer: Optimizer<F>,
+    /// The update rule and its state; replace it to continue from a saved state.
+    pub optimizer: Optimizer<F>,
     schedule: Schedule,
     /// Updates per epoch and epochs in all, which place an update on the schedule.
     steps_per_epoch: u64,
@@ -317,6 +486,7 @@ mod tests {
             l2: 0.0,
             dropout: Dropout::OFF,
             augment: Augment::default(),
+            patience: None,
         };
         let mut trainer = Trainer::new(&network, &data, &config);
         let mut order = vec![0, 1, 2, 3];

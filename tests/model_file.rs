@@ -67,14 +67,14 @@ fn the_file_is_plain_safetensors_with_documented_names_shapes_and_metadata() {
     let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
     let metadata = header.metadata().as_ref().unwrap();
     assert_eq!(metadata["format"], "mlp");
-    assert_eq!(metadata["format_version"], "1");
+    assert_eq!(metadata["format_version"], "2");
     assert_eq!(metadata["layer_sizes"], "[4,3,2]");
     assert_eq!(metadata["activation"], "tanh");
     assert_eq!(metadata["loss"], "cross-entropy");
     assert_eq!(metadata["output_activation"], "softmax");
     assert_eq!(metadata["classes"], "2");
     assert_eq!(metadata["dataset"], "fashion-mnist");
-    assert_eq!(metadata["tensor_sha256"].len(), 64);
+    assert_eq!(metadata["sha256"].len(), 64);
 }
 
 fn decode_error(bytes: &[u8]) -> ModelFormatError {
@@ -127,10 +127,10 @@ fn foreign_future_and_inconsistent_files_get_clear_errors() {
     assert!(matches!(decode_error(&foreign), ModelFormatError::Foreign));
 
     let future = with_metadata(|m| {
-        m.insert("format_version".into(), "2".into());
+        m.insert("format_version".into(), "3".into());
     });
     let error = decode_error(&future);
-    assert!(matches!(error, ModelFormatError::FutureVersion(2)));
+    assert!(matches!(error, ModelFormatError::FutureVersion(3)));
     assert!(error.to_string().contains("newer than this mlp reads"));
 
     type Edit = fn(&mut HashMap<String, String>);
@@ -147,7 +147,7 @@ fn foreign_future_and_inconsistent_files_get_clear_errors() {
             |m| drop(m.insert("loss".into(), "bce".into())),
             "unknown loss `bce` with output activation `softmax`",
         ),
-        (|m| drop(m.remove("tensor_sha256")), "metadata has no `tensor_sha256`"),
+        (|m| drop(m.remove("sha256")), "metadata has no `sha256`"),
         (
             |m| drop(m.insert("classes".into(), "10".into())),
             "does not match the output size 2",

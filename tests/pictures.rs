@@ -412,6 +412,9 @@ fn history_of(train: &Value) -> History {
         .iter()
         .map(|r| EpochRecord {
             epoch: r["epoch"].as_u64().unwrap() as usize,
+            lr: r["lr"].as_f64().unwrap(),
+            val_loss: None,
+            val_accuracy: None,
             train_loss: r["train_loss"].as_f64().unwrap(),
             train_accuracy: accuracy(&r["train_accuracy"]),
             test_loss: r["test_loss"].as_f64().unwrap(),

@@ -191,6 +191,7 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         l2: 0.0,
         dropout: Dropout::OFF,
         augment: Augment::default(),
+        patience: None,
     };
 
     let mut sizes = vec![problem.x.ncols()];

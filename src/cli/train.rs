@@ -1,9 +1,12 @@
 //! `mlp train`: flags, their validation into a typed configuration, and the run.
 
+use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -11,17 +14,18 @@ use serde_json::json;
 
 use super::data::DataArgs;
 use super::exit::usage_bail;
-use super::{LossName, non_negative_f64, output, positive_f64, positive_usize, seed, unit_interval};
+use super::{LossName, exit, non_negative_f64, output, positive_f64, positive_usize, seed, unit_interval};
 use crate::data::augment::Augment;
 use crate::data::catalog::KnownDataset;
-use crate::data::dataset::{CLASSES, DataError, Split};
+use crate::data::dataset::{CLASSES, DataDir, DataError, Dataset, Split, load_split};
 use crate::data::scaling::Scaling;
+use crate::evaluate::evaluate;
 use crate::model_file::{self, InputSpec, ModelInfo};
 use crate::nn::{Activation, Dropout, Init, Loss, Network};
 use crate::optim::{Method, defaults};
 use crate::report::{Console, Progress};
 use crate::schedule::{Decay, Schedule};
-use crate::train::{EpochRecord, History, Observer, TrainConfig, train};
+use crate::train::{EpochRecord, Observer, Outcome, Splits, TrainConfig, TrainState, train};
 use crate::viz::{self, Format, curves::Curves};
 
 #[derive(Debug, Args)]
@@ -113,9 +117,24 @@ pub struct TrainArgs {
     pub seed: u64,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Where to save the model, after every epoch
-    #[arg(long, default_value = "model.bin")]
-    pub out: PathBuf,
+    /// Hold out this many training images (chosen by --seed) for validation: per-epoch validation
+    /// accuracy, and the model kept is the one of the best validation epoch
+    #[arg(long, default_value = "0")]
+    pub val: usize,
+    /// Stop after this many epochs without a better validation accuracy (needs --val)
+    #[arg(long, value_parser = positive_usize)]
+    pub patience: Option<usize>,
+    /// Append one CSV row per epoch to this file (epoch, lr, losses and accuracies, seconds)
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// Continue the training saved in this model file, exactly where it stopped (its settings come
+    /// from the file)
+    #[arg(long, conflicts_with_all = RESUME_CONFLICTS)]
+    pub resume: Option<PathBuf>,
+    /// Where to save the model and its checkpoint, after every epoch [default: model.bin, or the
+    /// --resume file]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// Draw the learning curves (accuracy and loss per epoch) to this .png or .svg, after every epoch
     #[arg(long)]
     pub plot: Option<PathBuf>,
@@ -130,6 +149,40 @@ pub struct TrainArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// The flags that set up a run, which a resumed run takes from its file instead.
+const RESUME_CONFLICTS: [&str; 30] = [
+    "hidden",
+    "activation",
+    "loss",
+    "output_activation",
+    "optimizer",
+    "lr",
+    "momentum",
+    "beta1",
+    "beta2",
+    "eps",
+    "weight_decay",
+    "schedule",
+    "lr_step",
+    "lr_gamma",
+    "lr_min",
+    "warmup",
+    "batch_size",
+    "epochs",
+    "l2",
+    "init",
+    "init_std",
+    "dropout",
+    "input_dropout",
+    "augment",
+    "scaling",
+    "seed",
+    "val",
+    "steps",
+    "dataset",
+    "patience",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OptimizerName {
@@ -270,9 +323,91 @@ impl TrainArgs {
     }
 }
 
+/// Set by the first Ctrl-C: training stops after the current batch and saves a checkpoint.
+static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// The first Ctrl-C asks training to stop after its batch; a second one exits at once (the last
+/// checkpoint, written atomically, stays whole).
+fn install_interrupt_handler(console: Console) -> anyhow::Result<()> {
+    let installed = ctrlc::set_handler(move || {
+        if STOP_REQUESTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(exit::INTERRUPTED));
+        }
+        console.note("Ctrl-C: finishing this batch and saving a checkpoint (press again to quit at once)");
+    });
+    match installed {
+        Ok(()) | Err(ctrlc::Error::MultipleHandlers) => Ok(()),
+        Err(e) => Err(e).context("cannot install the Ctrl-C handler"),
+    }
+}
+
+/// A run ready to train: its data, settings, state and what the model file records.
+struct Run {
+    config: TrainConfig,
+    state: TrainState<f32>,
+    info: ModelInfo,
+    train: Dataset,
+    validation: Option<Dataset>,
+    test: Dataset,
+    out: PathBuf,
+}
+
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let console = Console::new(args.json, args.quiet);
+    let out = args
+        .out
+        .clone()
+        .or_else(|| args.resume.clone())
+        .unwrap_or_else(|| PathBuf::from("model.bin"));
+    output::check_writable("--out", &out)?;
+    let plot = match &args.plot {
+        Some(path) => Some((path.as_path(), output::picture("--plot", path, true)?)),
+        None => None,
+    };
+    let history_file = args.history.as_deref().map(HistoryCsv::open).transpose()?;
+
+    let started = Instant::now();
+    let mut run = match &args.resume {
+        Some(path) => resume(&args, path, out)?,
+        None => start(&args, out)?,
+    };
+    let load_seconds = started.elapsed().as_secs_f64();
+    describe(&console, &run);
+    install_interrupt_handler(console)?;
+
+    let mut saver = EpochSaver {
+        console,
+        progress: None,
+        run_config: run.config,
+        out: &run.out,
+        plot,
+        history_file,
+        info: &run.info,
+    };
+    let splits = Splits {
+        train: &run.train,
+        validation: run.validation.as_ref(),
+        test: &run.test,
+    };
+    let outcome = train(&mut run.state, splits, &run.config, &mut saver)?;
+    if outcome == Outcome::Interrupted {
+        model_file::save_checkpoint(&run.out, &run.config, &run.state, &run.info)?;
+        return Err(exit::Interrupted {
+            checkpoint: run.out.clone(),
+            resume_command: resume_command(&args, &run.out),
+        }
+        .into());
+    }
+    finish(&console, &run, outcome, load_seconds, started.elapsed().as_secs_f64())
+}
+
+/// A new run from the flags.
+fn start(args: &TrainArgs, out: PathBuf) -> anyhow::Result<Run> {
     let loss = args.loss()?;
     let init = args.init()?;
+    if args.patience.is_some() && args.val == 0 {
+        usage_bail!("--patience needs validation data: give --val N to hold out N training images");
+    }
     let mut config = TrainConfig {
         epochs: args.epochs,
         steps: args.steps,
@@ -285,35 +420,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             hidden: args.dropout,
         },
         augment: args.augment,
+        patience: args.patience,
     };
-    let console = Console::new(args.json, args.quiet);
-    output::check_writable("--out", &args.out)?;
-    let plot = match &args.plot {
-        Some(path) => Some((path.as_path(), output::picture("--plot", path, true)?)),
-        None => None,
-    };
-
-    let started = Instant::now();
     let dataset = args.data.dataset_or(KnownDataset::Mnist);
     let data_dir = args.data.dir(dataset);
-    // The two splits side by side: decompressing the files is most of the loading time.
-    let (train_set, test_set) = rayon::join(
-        || args.data.load(dataset, Split::Train),
-        || args.data.load(dataset, Split::Test),
-    );
-    let (mut train_set, mut test_set) = (train_set?, test_set?);
-    let load_seconds = started.elapsed().as_secs_f64();
-    if test_set.features() != train_set.features() {
-        return Err(DataError::Incompatible(format!(
-            "{}: the test images are {}x{} but the training images {}x{}",
-            data_dir.path.display(),
-            test_set.rows,
-            test_set.cols,
-            train_set.rows,
-            train_set.cols
-        ))
-        .into());
-    }
+    let (mut train_set, mut validation, mut test_set) = load_data(&data_dir, args.val, args.seed)?;
     if config.batch_size > train_set.len() {
         usage_bail!(
             "--batch-size {} is larger than the training set ({} samples)",
@@ -324,7 +435,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(steps) = config.steps {
         config.epochs = steps.div_ceil(train_set.len().div_ceil(config.batch_size));
     }
-
     let scaling = match args.scaling {
         ScalingName::Unit => Scaling::Unit,
         ScalingName::Standard => Scaling::standard_for(&train_set.images).with_context(|| {
@@ -334,27 +444,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             )
         })?,
     };
-    train_set.scaling = scaling;
-    test_set.scaling = scaling;
+    for set in [Some(&mut train_set), validation.as_mut(), Some(&mut test_set)]
+        .into_iter()
+        .flatten()
+    {
+        set.scaling = scaling;
+    }
 
     let mut sizes = vec![train_set.features()];
     sizes.extend(&args.hidden);
     sizes.push(CLASSES);
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    let mut network = Network::<f32>::new(&sizes, args.activation, loss, init, &mut rng);
-    let sizes_text = sizes.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
-    console.line(&format!(
-        "training {sizes_text} ({} parameters) on {}, inputs {scaling}, {} hidden, {loss} loss, {init} init, {}, {}, batch {}, {} epochs, seed {}",
-        network.parameter_count(),
-        dataset.title(),
-        args.activation,
-        config.optimizer,
-        config.schedule,
-        args.batch_size,
-        config.epochs,
-        args.seed
-    ));
-
+    let network = Network::<f32>::new(&sizes, args.activation, loss, init, &mut rng);
     let training = json!({
         "hidden": args.hidden,
         "activation": args.activation.name(),
@@ -368,17 +469,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "l2": args.l2,
         "dropout": config.dropout,
         "augment": config.augment,
+        "val": args.val,
+        "patience": args.patience,
         "seed": args.seed,
         "dataset": dataset.name(),
         "data_dir": data_dir.path.display().to_string(),
     });
-    let mut saver = EpochSaver {
-        console,
-        progress: None,
-        out: &args.out,
-        plot,
-        history: History::default(),
-        epochs: config.epochs,
+    Ok(Run {
+        state: TrainState::new(network, config.optimizer, rng, train_set.len()),
+        config,
         info: ModelInfo {
             dataset,
             input: InputSpec {
@@ -388,27 +487,188 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             },
             training: training.as_object().cloned().unwrap_or_default(),
         },
-    };
-    let history = train(&mut network, &train_set, &test_set, &config, &mut rng, &mut saver)?;
+        train: train_set,
+        validation,
+        test: test_set,
+        out,
+    })
+}
 
-    let last = history.epochs.last().expect("at least one epoch ran");
-    let seconds = started.elapsed().as_secs_f64();
-    let train_seconds: f64 = history.epochs.iter().map(|e| e.train_seconds).sum();
-    let eval_seconds: f64 = history.epochs.iter().map(|e| e.eval_seconds).sum();
-    let steps: usize = history.epochs.iter().map(|e| e.steps).sum();
+/// The run saved in `path`, with the data it was trained on.
+fn resume(args: &TrainArgs, path: &Path, out: PathBuf) -> anyhow::Result<Run> {
+    let (model, checkpoint) = model_file::load_checkpoint(path)?;
+    let Some(checkpoint) = checkpoint else {
+        bail!(
+            "--resume {}: the file holds a model but no training state to continue from",
+            path.display()
+        );
+    };
+    let training = &model.info.training;
+    let setting = |key: &str| {
+        training
+            .get(key)
+            .and_then(serde_json::Value::as_u64)
+            .with_context(|| format!("--resume {}: its training settings have no `{key}`", path.display()))
+    };
+    let (val, seed) = (setting("val")? as usize, setting("seed")?);
+    let data_dir = match (&args.data.data_dir, training.get("data_dir").and_then(|d| d.as_str())) {
+        (None, Some(saved)) => DataDir {
+            path: PathBuf::from(saved),
+            dataset: model.info.dataset,
+            chosen_by: "the directory the run was trained on",
+        },
+        _ => args.data.dir(model.info.dataset),
+    };
+    let (mut train_set, mut validation, mut test_set) = load_data(&data_dir, val, seed)?;
+    let input = &model.info.input;
+    if (train_set.rows, train_set.cols) != (input.rows, input.cols) {
+        bail!(
+            "--resume {}: trained on {}x{} images but those in {} are {}x{}",
+            path.display(),
+            input.rows,
+            input.cols,
+            data_dir.path.display(),
+            train_set.rows,
+            train_set.cols
+        );
+    }
+    if train_set.len() != checkpoint.state.order.len() {
+        bail!(
+            "--resume {}: trained on {} images but {} has {} (after holding out {val})",
+            path.display(),
+            checkpoint.state.order.len(),
+            data_dir.path.display(),
+            train_set.len()
+        );
+    }
+    for set in [Some(&mut train_set), validation.as_mut(), Some(&mut test_set)]
+        .into_iter()
+        .flatten()
+    {
+        set.scaling = input.scaling;
+    }
+    Ok(Run {
+        config: checkpoint.config,
+        state: checkpoint.state,
+        info: model.info,
+        train: train_set,
+        validation,
+        test: test_set,
+        out,
+    })
+}
+
+/// The training set (less `val` images held out by `seed`), the held-out images, and the test set.
+fn load_data(data_dir: &DataDir, val: usize, seed: u64) -> anyhow::Result<(Dataset, Option<Dataset>, Dataset)> {
+    // The two splits side by side: decompressing the files is most of the loading time.
+    let (train_set, test_set) = rayon::join(
+        || load_split(data_dir, Split::Train),
+        || load_split(data_dir, Split::Test),
+    );
+    let (train_set, test_set) = (train_set?, test_set?);
+    if test_set.features() != train_set.features() {
+        return Err(DataError::Incompatible(format!(
+            "{}: the test images are {}x{} but the training images {}x{}",
+            data_dir.path.display(),
+            test_set.rows,
+            test_set.cols,
+            train_set.rows,
+            train_set.cols
+        ))
+        .into());
+    }
+    if val == 0 {
+        return Ok((train_set, None, test_set));
+    }
+    if val >= train_set.len() {
+        usage_bail!(
+            "--val {val} leaves no training images: the training set has {}",
+            train_set.len()
+        );
+    }
+    let (train_set, validation) = train_set.hold_out(val, seed);
+    Ok((train_set, Some(validation), test_set))
+}
+
+fn describe(console: &Console, run: &Run) {
+    let network = &run.state.network;
+    let sizes = network
+        .sizes()
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("-");
+    let config = &run.config;
+    let mut text = format!(
+        "training {sizes} ({} parameters) on {}, inputs {}, {} hidden, {} loss, {}, {}, batch {}, {} epochs",
+        network.parameter_count(),
+        run.info.dataset.title(),
+        run.info.input.scaling,
+        network.activation,
+        network.loss,
+        config.optimizer,
+        config.schedule,
+        config.batch_size,
+        config.epochs,
+    );
+    if config.l2 > 0.0 {
+        text += &format!(", l2 {}", config.l2);
+    }
+    if config.dropout != Dropout::OFF {
+        text += &format!(", dropout {} (input {})", config.dropout.hidden, config.dropout.input);
+    }
+    if !config.augment.is_off() {
+        text += &format!(", augment {}", config.augment);
+    }
+    if let Some(v) = &run.validation {
+        text += &format!(", {} training and {} validation images", run.train.len(), v.len());
+    }
+    if let Some(p) = config.patience {
+        text += &format!(", patience {p}");
+    }
+    console.line(&text);
+    if run.state.epoch > 0 || run.state.batches_done > 0 {
+        console.line(&format!(
+            "resuming after epoch {} and {} batches of the next",
+            run.state.epoch, run.state.batches_done
+        ));
+    }
+}
+
+/// The test accuracy of the model kept, and the closing report.
+fn finish(console: &Console, run: &Run, outcome: Outcome, load_seconds: f64, seconds: f64) -> anyhow::Result<()> {
+    let kept = run.state.kept();
+    let on_test = evaluate(kept, &run.test);
+    let (how, epochs) = match outcome {
+        Outcome::EarlyStopped => ("stopped early", run.state.epoch),
+        _ => ("finished", run.state.epoch),
+    };
+    let which = match &run.state.best {
+        Some(best) => format!(
+            "the model of epoch {} (best validation accuracy {})",
+            best.epoch, best.accuracy
+        ),
+        None => format!("the model after epoch {epochs}"),
+    };
+    let history = &run.state.history.epochs;
+    let train_seconds: f64 = history.iter().map(|e| e.train_seconds).sum();
+    let eval_seconds: f64 = history.iter().map(|e| e.eval_seconds).sum();
+    let steps: usize = history.iter().map(|e| e.steps).sum();
     console.line(&format!(
-        "test accuracy {} after {} epochs ({steps} updates), {seconds:.1} s (loading {load_seconds:.2} s, \
-         training {train_seconds:.1} s, evaluation {eval_seconds:.1} s); model saved to {}",
-        last.test_accuracy,
-        last.epoch,
-        args.out.display()
+        "{how} after {epochs} epochs ({steps} updates), {seconds:.1} s (loading {load_seconds:.2} s, training \
+         {train_seconds:.1} s, evaluation {eval_seconds:.1} s); kept {which}: test accuracy {}; saved to {}",
+        on_test.accuracy(),
+        run.out.display()
     ));
     console.json(&json!({
-        "model": args.out.display().to_string(),
-        "layer_sizes": sizes,
-        "config": training,
-        "history": history.epochs,
-        "final_test_accuracy": last.test_accuracy.fraction(),
+        "model": run.out.display().to_string(),
+        "layer_sizes": kept.sizes(),
+        "config": run.info.training,
+        "history": run.state.history.epochs,
+        "outcome": if outcome == Outcome::EarlyStopped { "early-stopped" } else { "finished" },
+        "kept_epoch": run.state.best.as_ref().map_or(run.state.epoch, |b| b.epoch),
+        "final_test_accuracy": on_test.accuracy().fraction(),
+        "final_test_loss": on_test.loss,
         "seconds": seconds,
         "load_seconds": load_seconds,
         "train_seconds": train_seconds,
@@ -417,25 +677,96 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Shows progress and saves the model after every epoch.
+/// The command that continues this run.
+fn resume_command(args: &TrainArgs, out: &Path) -> String {
+    let mut command = format!("mlp train --resume {}", shell_word(&out.display().to_string()));
+    if let Some(dir) = &args.data.data_dir {
+        command += &format!(" --data-dir {}", shell_word(&dir.display().to_string()));
+    }
+    if let Some(history) = &args.history {
+        command += &format!(" --history {}", shell_word(&history.display().to_string()));
+    }
+    command
+}
+
+/// `text` quoted for a POSIX shell when it needs to be.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// `--history`: a CSV file that gains one row per finished epoch, flushed at once.
+struct HistoryCsv {
+    path: PathBuf,
+    file: File,
+}
+
+/// The history CSV's columns; accuracies are fractions, empty where there is no validation set.
+const HISTORY_HEADER: &str = "epoch,lr,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds";
+
+impl HistoryCsv {
+    /// Opens `path` for appending, writing the header when the file is new or empty.
+    fn open(path: &Path) -> anyhow::Result<Self> {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("--history {}: cannot open for appending", path.display()))?;
+        let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
+        if empty {
+            writeln!(file, "{HISTORY_HEADER}").with_context(|| format!("--history {}", path.display()))?;
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+        })
+    }
+
+    fn append(&mut self, r: &EpochRecord) -> anyhow::Result<()> {
+        let optional = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
+        writeln!(
+            self.file,
+            "{},{},{},{},{},{},{},{},{:.3}",
+            r.epoch,
+            r.lr,
+            r.train_loss,
+            r.train_accuracy.fraction(),
+            optional(r.val_loss),
+            optional(r.val_accuracy.map(|a| a.fraction())),
+            r.test_loss,
+            r.test_accuracy.fraction(),
+            r.seconds
+        )
+        .and_then(|()| self.file.flush())
+        .with_context(|| format!("--history {}: cannot append", self.path.display()))
+    }
+}
+
+/// Shows progress, saves the checkpoint after every epoch and appends the history.
 struct EpochSaver<'a> {
     console: Console,
     progress: Option<Progress>,
+    run_config: TrainConfig,
     out: &'a Path,
     /// Where to draw the learning curves, and in which format.
     plot: Option<(&'a Path, Format)>,
-    /// The epochs so far, for the curves.
-    history: History,
-    epochs: usize,
-    info: ModelInfo,
+    history_file: Option<HistoryCsv>,
+    info: &'a ModelInfo,
 }
 
 impl Observer<f32> for EpochSaver<'_> {
-    fn epoch_started(&mut self, epoch: usize, batches: usize) {
-        self.progress = Some(
-            self.console
-                .progress(batches as u64, format!("epoch {epoch}/{}", self.epochs)),
-        );
+    fn epoch_started(&mut self, epoch: usize, batches: usize, done: usize) {
+        self.progress = Some(self.console.progress(
+            (batches - done) as u64,
+            format!("epoch {epoch}/{}", self.run_config.epochs),
+        ));
     }
 
     fn batch_done(&mut self, loss: f64) {
@@ -444,22 +775,39 @@ impl Observer<f32> for EpochSaver<'_> {
         }
     }
 
-    fn epoch_done(&mut self, network: &Network<f32>, record: &EpochRecord) -> anyhow::Result<()> {
+    fn should_stop(&self) -> bool {
+        STOP_REQUESTED.load(Ordering::SeqCst)
+    }
+
+    fn epoch_done(&mut self, state: &TrainState<f32>) -> anyhow::Result<()> {
         if let Some(progress) = self.progress.take() {
             progress.finish();
         }
-        self.info
-            .training
-            .insert("epochs_completed".to_owned(), record.epoch.into());
-        model_file::save(self.out, network, &self.info)?;
-        self.history.epochs.push(record.clone());
+        let record = state.history.epochs.last().expect("an epoch was recorded");
+        model_file::save_checkpoint(self.out, &self.run_config, state, self.info)?;
+        if let Some(history) = &mut self.history_file {
+            history.append(record)?;
+        }
         if let Some((path, format)) = self.plot {
-            let (picture, _) = Curves::from_history(&self.history).render(format)?;
+            let (picture, _) = Curves::from_history(&state.history).render(format)?;
             viz::save(path, &picture)?;
         }
+        let validation = record
+            .val_accuracy
+            .map_or_else(String::new, |a| format!("  val acc {a}"));
+        let best = match &state.best {
+            Some(b) if b.epoch == record.epoch => " *",
+            _ => "",
+        };
         self.console.line(&format!(
-            "epoch {:>3}/{}  train loss {:.4}  train acc {}  test acc {}  {:.1} s",
-            record.epoch, self.epochs, record.train_loss, record.train_accuracy, record.test_accuracy, record.seconds
+            "epoch {:>3}/{}  lr {:.3e}  train loss {:.4}  train acc {}{validation}  test acc {}  {:.1} s{best}",
+            record.epoch,
+            self.run_config.epochs,
+            record.lr,
+            record.train_loss,
+            record.train_accuracy,
+            record.test_accuracy,
+            record.seconds
         ));
         Ok(())
     }

@@ -8,7 +8,10 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array2, ArrayViewMut2, Zip};
+use ndarray::{Array2, ArrayViewMut2, Axis, Zip};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 
 use super::catalog::KnownDataset;
 use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
@@ -17,6 +20,10 @@ use crate::float::Float;
 
 /// Number of classes in MNIST-like data sets (digits 0-9, or Fashion-MNIST's ten kinds of clothing).
 pub const CLASSES: usize = 10;
+
+/// The generator stream (of the run's seed) that chooses validation samples, apart from the stream
+/// that initializes and trains.
+const HOLD_OUT_STREAM: u64 = 1;
 
 /// The environment variable naming the data directory when `--data-dir` is not given.
 pub const DATA_DIR_ENV: &str = "MLP_DATA_DIR";
@@ -249,6 +256,31 @@ impl Dataset {
 
     pub fn len(&self) -> usize {
         self.labels.len()
+    }
+
+    /// The samples `indices`, in that order, as a data set of their own.
+    pub fn select(&self, indices: &[usize]) -> Self {
+        Self {
+            images: self.images.select(Axis(0), indices),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            rows: self.rows,
+            cols: self.cols,
+            scaling: self.scaling,
+        }
+    }
+
+    /// Splits off `n` samples for validation, chosen by `seed`: returns (the rest, in their order;
+    /// the `n` held out). The choice uses its own stream of the generator, so it depends on `seed`
+    /// and the set's size only.
+    pub fn hold_out(&self, n: usize, seed: u64) -> (Self, Self) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(HOLD_OUT_STREAM);
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.shuffle(&mut rng);
+        let (held, kept) = order.split_at_mut(n.min(self.len()));
+        kept.sort_unstable();
+        held.sort_unstable();
+        (self.select(kept), self.select(held))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -50,15 +50,25 @@ impl Curves {
             accuracy: history.epochs.iter().map(|r| percent(r.train_accuracy)).collect(),
             loss: history.epochs.iter().map(|r| Some(r.train_loss)).collect(),
         };
+        let validation = SplitCurve {
+            split: "validation",
+            accuracy: history
+                .epochs
+                .iter()
+                .map(|r| r.val_accuracy.and_then(percent))
+                .collect(),
+            loss: history.epochs.iter().map(|r| r.val_loss).collect(),
+        };
         let test = SplitCurve {
             split: "test",
             accuracy: history.epochs.iter().map(|r| percent(r.test_accuracy)).collect(),
             loss: history.epochs.iter().map(|r| Some(r.test_loss)).collect(),
         };
-        Self {
-            epochs,
-            splits: vec![train, test],
+        let mut splits = vec![train, test];
+        if validation.accuracy.iter().any(Option::is_some) {
+            splits.insert(1, validation);
         }
+        Self { epochs, splits }
     }
 
     /// Reads a history CSV (see the module documentation).
