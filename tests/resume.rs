@@ -238,7 +238,7 @@ fn ctrl_c_saves_a_checkpoint_that_resumes_to_the_uninterrupted_result() {
         .success();
 
     let binary = assert_cmd::cargo::cargo_bin("mlp");
-    let mut child = Process::new(binary)
+    let child = Process::new(binary)
         .args(train_args(dir, &stopped, epochs))
         .args(["--history", &dir.join("history.csv").display().to_string()])
         .stdout(Stdio::null())
