@@ -13,7 +13,7 @@ use mlp::data::augment::Augment;
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
 use mlp::optim::Method;
 use mlp::schedule::Schedule;
-use mlp::train::{EpochRecord, Observer, TrainConfig, train};
+use mlp::train::{Observer, Splits, TrainConfig, TrainState, train};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -52,7 +52,7 @@ struct Recorder {
 }
 
 impl Observer<f32> for Recorder {
-    fn epoch_started(&mut self, _epoch: usize, batches: usize) {
+    fn epoch_started(&mut self, _epoch: usize, batches: usize, _done: usize) {
         let counts = Vec::with_capacity(batches);
         self.epochs.push((ALLOCATIONS.load(Ordering::SeqCst), counts));
     }
@@ -63,7 +63,7 @@ impl Observer<f32> for Recorder {
         counts.push(ALLOCATIONS.load(Ordering::SeqCst));
     }
 
-    fn epoch_done(&mut self, _network: &Network<f32>, _record: &EpochRecord) -> anyhow::Result<()> {
+    fn epoch_done(&mut self, _state: &TrainState<f32>) -> anyhow::Result<()> {
         Ok(())
     }
 }
@@ -75,7 +75,7 @@ fn allocations_after_the_first_batch(optimizer: Method) -> Vec<usize> {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let train_set = common::random_mnist(600, &mut rng);
     let test_set = common::random_mnist(100, &mut rng);
-    let mut network = Network::<f32>::new(
+    let network = Network::<f32>::new(
         &[784, 256, 10],
         Activation::Sigmoid,
         Loss::CrossEntropy,
@@ -91,10 +91,17 @@ fn allocations_after_the_first_batch(optimizer: Method) -> Vec<usize> {
         l2: 1e-4,
         dropout: Dropout::OFF,
         augment: Augment::default(),
+        patience: None,
     };
     let mut recorder = Recorder { epochs: Vec::new() };
     mlp::parallel::with_threads(Some(2), || {
-        train(&mut network, &train_set, &test_set, &config, &mut rng, &mut recorder).unwrap()
+        let mut state = TrainState::new(network, optimizer, rng, train_set.len());
+        let splits = Splits {
+            train: &train_set,
+            validation: None,
+            test: &test_set,
+        };
+        train(&mut state, splits, &config, &mut recorder).unwrap()
     })
     .unwrap();
 
