@@ -30,7 +30,7 @@
 //! | `classes`         | number of outputs, e.g. `10`                                    |
 //! | `dataset`         | the data set trained on: `mnist` or `fashion-mnist`; names the classes |
 //! | `training`        | JSON object of the training settings (seed, epochs, lr, ...)    |
-//! | `checkpoint`      | JSON of the training configuration and the rest of the state: epoch, batches done, optimizer steps, the generator's seed/stream/word position, the best epoch, the history |
+//! | `checkpoint`      | JSON of the training configuration and the rest of the state: epoch, batches done, optimizer steps, the generator's seed/stream/word position, the best epoch, the history (wall times left out, so the same seed writes the same bytes) |
 //! | `sha256`          | SHA-256 (hex) of every tensor (by name: the name, a 0 byte, its bytes) then every other metadata entry (by key: key, 0, value, 0) |
 //!
 //! Version 1 had `tensor_sha256` instead: the tensors' bytes in the order layers.0.weight,
@@ -101,7 +101,6 @@ struct CheckpointMeta {
     config: TrainConfig,
     epoch: usize,
     batches_done: usize,
-    epoch_seconds: f64,
     optimizer_steps: u64,
     /// The generator: its 32-byte seed (hex), stream and position in 32-bit words (decimal; a u128).
     rng_seed: String,
@@ -298,7 +297,6 @@ fn encode_parts(
             config: *config,
             epoch: state.epoch,
             batches_done: state.batches_done,
-            epoch_seconds: state.epoch_seconds,
             optimizer_steps: state.optimizer.steps,
             rng_seed: hex(&state.rng.get_seed()),
             rng_stream: state.rng.get_stream(),
@@ -309,7 +307,7 @@ fn encode_parts(
                 loss: b.loss,
             }),
             stale_epochs: state.stale_epochs,
-            history: state.history.clone(),
+            history: without_times(&state.history),
         };
         metadata.insert(
             "checkpoint".to_owned(),
@@ -332,6 +330,16 @@ fn encode_parts(
         .collect();
     let bytes = safetensors::serialize(views, Some(metadata)).expect("serializing in-memory tensors cannot fail");
     with_sorted_header(&bytes)
+}
+
+/// `history` with its wall times zeroed: the file records what was computed, so the same seed
+/// always writes the same bytes.
+fn without_times(history: &History) -> History {
+    let mut history = history.clone();
+    for r in &mut history.epochs {
+        (r.seconds, r.train_seconds, r.eval_seconds) = (0.0, 0.0, 0.0);
+    }
+    history
 }
 
 /// `layers.0.weight`, `layers.0.bias`, ... in the order of `Network::parameters`.
@@ -602,7 +610,7 @@ fn read_checkpoint(file: &SafeTensors<'_>, text: &str, kept: &Network<f32>) -> R
             epoch: meta.epoch,
             order,
             batches_done: meta.batches_done,
-            epoch_seconds: meta.epoch_seconds,
+            epoch_seconds: 0.0,
             best,
             stale_epochs: meta.stale_epochs,
             history: meta.history,
