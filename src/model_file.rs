@@ -454,10 +454,13 @@ pub fn decode_checkpoint(bytes: &[u8]) -> Result<(Model, Option<Checkpoint>), Mo
             sizes[sizes.len() - 1]
         )));
     }
-    // Files written before data sets had names hold MNIST models.
+    // Version 1 files may predate data set names: they hold MNIST models.
     let dataset = match metadata.get("dataset") {
-        None => KnownDataset::Mnist,
-        Some(name) => KnownDataset::from_name(name).ok_or_else(|| Corrupt(format!("unknown dataset `{name}`")))?,
+        None if version == 1 => KnownDataset::Mnist,
+        _ => {
+            let name = field("dataset")?;
+            KnownDataset::from_name(name).ok_or_else(|| Corrupt(format!("unknown dataset `{name}`")))?
+        }
     };
     let serde_json::Value::Object(training) = json("training")? else {
         return Err(Corrupt("metadata `training` is not a JSON object".to_owned()));
