@@ -37,8 +37,10 @@ const KC: usize = 256;
 const MC: usize = 120;
 /// Columns of a packed B panel (KC x NC f32, 1 MB).
 const NC: usize = 1024;
-/// Multiply-adds below which a product runs on one thread: waking a second thread costs more
-/// than it saves below about this size (measured with `cargo bench --bench gemm`).
+/// Each thread gets at least this many multiply-adds: a product of 4·10⁶ (the batch-100 forward,
+/// 100x784·784x100, has 7.8·10⁶) is cut in two, one of 10⁵ (100x100·100x10) is not, since waking a
+/// second thread would cost more than it saves. Compare `gemm/100x784x100` with its `1-thread`
+/// twin in `cargo bench --bench throughput` to check the choice on a machine.
 const PARALLEL_MIN_WORK: usize = 1 << 21;
 
 /// One MR x NR tile of sums.
