@@ -1,6 +1,6 @@
-//! Terminal output: the per-epoch progress bar and the human-readable lines.
+//! Terminal output: the per-epoch and per-download progress bars and the human-readable lines.
 //!
-//! The progress bar goes to stderr and is hidden when stderr is not a terminal or with `--quiet`.
+//! Progress bars go to stderr and is hidden when stderr is not a terminal or with `--quiet`.
 //! Human lines go to stdout, or to stderr when stdout carries JSON.
 
 use std::io::{self, IsTerminal, Write};
@@ -50,24 +50,38 @@ impl Console {
 
     /// A progress bar of `len` steps on stderr, hidden when it would not be seen.
     pub fn progress(&self, len: u64, prefix: String) -> Progress {
-        let bar = if self.quiet || !io::stderr().is_terminal() {
-            ProgressBar::hidden()
-        } else {
-            let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template("{prefix} [{bar:30.cyan/blue}] {pos}/{len} {msg} {elapsed}<{eta}")
-                    .expect("a valid template")
-                    .progress_chars("=> "),
-            );
-            bar.enable_steady_tick(Duration::from_millis(200));
-            bar
-        };
-        bar.set_prefix(prefix);
+        let template = "{prefix} [{bar:30.cyan/blue}] {pos}/{len} {msg} {elapsed}<{eta}";
         Progress {
-            bar,
+            bar: self.bar(Some(len), prefix, template),
             running_loss: 0.0,
             steps: 0,
         }
+    }
+
+    /// A progress bar counting the bytes of a transfer of `len` bytes (unknown when `None`), on
+    /// stderr, hidden when it would not be seen.
+    pub fn bytes_progress(&self, len: Option<u64>, prefix: String) -> ProgressBar {
+        let template = if len.is_some() {
+            "{prefix} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {bytes_per_sec} {eta}"
+        } else {
+            "{prefix} {bytes} {bytes_per_sec}"
+        };
+        self.bar(len, prefix, template)
+    }
+
+    fn bar(&self, len: Option<u64>, prefix: String, template: &str) -> ProgressBar {
+        if self.quiet || !io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar.set_prefix(prefix);
+        bar
     }
 }
 

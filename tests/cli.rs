@@ -71,7 +71,7 @@ fn missing_data_says_where_it_looked_and_writes_nothing() {
     fs::create_dir(&empty).unwrap();
     mlp()
         .current_dir(dir.path())
-        .args(["train", "--data-dir"])
+        .args(["train", "--no-download", "--data-dir"])
         .arg(&empty)
         .assert()
         .code(3)
@@ -86,7 +86,7 @@ fn missing_data_says_where_it_looked_and_writes_nothing() {
     mlp()
         .current_dir(dir.path())
         .env("MLP_DATA_DIR", &empty)
-        .arg("train")
+        .args(["train", "--no-download"])
         .assert()
         .code(3)
         .stderr(predicate::str::contains("from MLP_DATA_DIR"));

@@ -7,7 +7,6 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
-use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
 
 const USAGE: i32 = 2;
@@ -16,8 +15,8 @@ const DIVERGED: i32 = 4;
 
 /// `mlp` run in `dir`, with no data directory or mirror from the environment.
 fn mlp(dir: &Path) -> Command {
-    let mut cmd = cargo_bin_cmd!("mlp");
-    cmd.current_dir(dir).env_remove("MLP_DATA_DIR").env_remove("MLP_MIRROR");
+    let mut cmd = common::mlp();
+    cmd.current_dir(dir);
     cmd
 }
 

@@ -3,17 +3,14 @@
 
 mod common;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
 
 #[test]
 fn a_fashion_model_remembers_its_data_set_and_eval_prints_clothing_names() {
     let data = common::tiny_mnist(60, 20);
     let mlp = || {
-        let mut cmd = cargo_bin_cmd!("mlp");
-        cmd.current_dir(data.path())
-            .env_remove("MLP_DATA_DIR")
-            .env_remove("MLP_MIRROR");
+        let mut cmd = common::mlp();
+        cmd.current_dir(data.path());
         cmd
     };
     mlp()
@@ -55,10 +52,10 @@ fn a_fashion_model_remembers_its_data_set_and_eval_prints_clothing_names() {
 #[test]
 fn fashion_mnist_is_looked_for_in_its_own_folder_under_the_data_root() {
     let root = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("mlp")
+    common::mlp()
         .current_dir(root.path())
         .env("MLP_DATA_DIR", root.path())
-        .args(["train", "--dataset", "fashion-mnist"])
+        .args(["train", "--dataset", "fashion-mnist", "--no-download"])
         .assert()
         .code(3)
         .stderr(predicate::str::contains(format!(

@@ -76,6 +76,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             class_list(dataset)
         );
     }
+    args.data.fetch_missing(dataset, &[split], &console)?;
     let mut data = args.data.load(dataset, split)?;
     data.scaling = model.info.input.scaling;
     let input = &model.info.input;

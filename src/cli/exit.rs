@@ -9,7 +9,8 @@
 //! | 4      | diverged: training produced NaN or infinity                                          |
 //! | 130    | interrupted by Ctrl-C (128 + SIGINT), after saving a checkpoint                      |
 //!
-//! The library returns typed errors (`DataError`, `IdxError`, `ModelFileError`, `Diverged`) inside
+//! The library returns typed errors (`DataError`, `IdxError`, `DownloadError`, `ModelFileError`,
+//! `Diverged`) inside
 //! `anyhow::Error`; the command line adds `UsageError` for the checks clap cannot do, and
 //! `Interrupted`. `status_of` looks through the error's whole chain of causes, so context added on
 //! the way up does not change the status.
@@ -18,6 +19,7 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use crate::data::dataset::DataError;
+use crate::data::download::DownloadError;
 use crate::data::idx::IdxError;
 use crate::data::preprocess::PictureError;
 use crate::data::table::TableError;
@@ -89,6 +91,7 @@ fn status_of_cause(cause: &(dyn Error + 'static)) -> Option<u8> {
         Some(USAGE)
     } else if cause.is::<DataError>()
         || cause.is::<IdxError>()
+        || cause.is::<DownloadError>()
         || cause.is::<TableError>()
         || cause.is::<InputError>()
         || cause.is::<PictureError>()

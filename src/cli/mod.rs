@@ -2,6 +2,7 @@
 //! the glue that runs each subcommand. Nothing below this module knows about flags.
 
 mod data;
+mod download;
 mod eval;
 pub mod exit;
 mod fit;
@@ -21,6 +22,7 @@ use crate::nn::Activation;
 use crate::parallel;
 
 pub use data::DataArgs;
+pub use download::{DownloadArgs, DownloadCommandArgs};
 pub use eval::EvalArgs;
 pub use fit::FitArgs;
 pub use gradcheck::GradcheckArgs;
@@ -37,10 +39,12 @@ pub use weights::WeightsArgs;
     about = "Train, evaluate and gradient-check multilayer perceptrons on MNIST",
     long_about = "Train, evaluate and gradient-check multilayer perceptrons on MNIST.\n\n\
         Backpropagation is written by hand in matrix form; the data are the four IDX files of MNIST \
-        or Fashion-MNIST (gzip or raw) in --data-dir, $MLP_DATA_DIR or ./data.\n\n\
+        or Fashion-MNIST (gzip or raw) in --data-dir, $MLP_DATA_DIR or ./data, downloaded there from \
+        the data set's mirrors when missing.\n\n\
         Exit status: 0 success, 1 other failure, 2 usage error, 3 data error (missing, corrupt or \
         undownloadable data set or model file), 4 training diverged, 130 interrupted.",
-    after_help = "Examples:\n  mlp train --hidden 100 --lr 0.5\n  mlp eval model.bin\n  mlp gradcheck"
+    after_help = "Examples:\n  mlp train --hidden 100 --lr 0.5\n  mlp eval model.bin\n  mlp gradcheck\n  \
+        mlp download --dataset fashion-mnist"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -54,11 +58,13 @@ pub enum Command {
     #[command(allow_negative_numbers = true)]
     Train(Box<TrainArgs>),
     /// Evaluate a saved model: accuracy, loss, confusion matrix, per-class precision and recall
+    #[command(allow_negative_numbers = true)]
     Eval(EvalArgs),
     /// Compare backprop's gradients with central differences in f64
     #[command(allow_negative_numbers = true)]
     Gradcheck(GradcheckArgs),
     /// Draw a grid of data set digits to a PNG
+    #[command(allow_negative_numbers = true)]
     Show(ShowArgs),
     /// Draw a model's first-layer weights, one picture per hidden unit, to a PNG
     Weights(WeightsArgs),
@@ -68,6 +74,9 @@ pub enum Command {
     Predict(PredictArgs),
     /// Fit a network to a function of one variable or learn a logic table (or, and, xor)
     Fit(FitArgs),
+    /// Download a data set's four files from its mirrors and verify their checksums
+    #[command(allow_negative_numbers = true)]
+    Download(DownloadCommandArgs),
 }
 
 /// Runs the parsed command line.
@@ -81,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plot(args) => plot::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Fit(args) => fit::run(args),
+        Command::Download(args) => download::run(args),
     }
 }
 

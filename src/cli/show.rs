@@ -51,7 +51,10 @@ pub struct ShowArgs {
 pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     output::picture("--out", &args.out, false)?;
     let split = args.split.split();
-    let data = args.data.load(args.data.dataset_or(KnownDataset::Mnist), split)?;
+    let console = Console::new(false, false);
+    let dataset = args.data.dataset_or(KnownDataset::Mnist);
+    args.data.fetch_missing(dataset, &[split], &console)?;
+    let data = args.data.load(dataset, split)?;
     let count = args.rows * args.cols;
     if count > data.len() {
         usage_bail!(
@@ -91,7 +94,6 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     let (picture, _) = grid::draw_grid(&tiles, args.cols as u32, args.scale);
     viz::save_png(&args.out, &picture)?;
 
-    let console = Console::new(false, false);
     let chosen = if args.random {
         format!("chosen at random with seed {}", args.seed)
     } else {

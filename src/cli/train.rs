@@ -424,6 +424,11 @@ fn start(args: &TrainArgs, out: PathBuf) -> anyhow::Result<Run> {
     };
     let dataset = args.data.dataset_or(KnownDataset::Mnist);
     let data_dir = args.data.dir(dataset);
+    args.data.fetch_missing(
+        dataset,
+        &[Split::Train, Split::Test],
+        &Console::new(args.json, args.quiet),
+    )?;
     let (mut train_set, mut validation, mut test_set) = load_data(&data_dir, args.val, args.seed)?;
     if config.batch_size > train_set.len() {
         usage_bail!(

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::dataset::CLASSES;
+use super::dataset::{CLASSES, Split};
 
 /// A data set known by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -160,6 +160,15 @@ impl KnownDataset {
         match self {
             Self::Mnist => &MNIST_FILES,
             Self::FashionMnist => &FASHION_MNIST_FILES,
+        }
+    }
+
+    /// The images and labels files of `split`.
+    pub fn split_files(self, split: Split) -> &'static [PublishedFile] {
+        let (train, test) = self.files().split_at(2);
+        match split {
+            Split::Train => train,
+            Split::Test => test,
         }
     }
 

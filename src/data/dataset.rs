@@ -189,13 +189,17 @@ fn expect_u8(array: IdxArray, ndims: usize, path: &Path, expected: &str) -> Resu
 
 /// `train-images-idx3-ubyte`, `train-images.idx3-ubyte`, each with and without `.gz`.
 fn candidates(stem: &str, ndims: usize) -> Vec<String> {
-    let mut names = Vec::new();
-    for sep in ['-', '.'] {
-        let base = format!("{stem}{sep}idx{ndims}-ubyte");
-        names.push(format!("{base}.gz"));
-        names.push(base);
-    }
-    names
+    spellings(&format!("{stem}-idx{ndims}-ubyte"))
+}
+
+/// The names under which the published file `name` (such as `train-images-idx3-ubyte`) is found:
+/// compressed first, then raw; as published, then with a dot before `idx`.
+pub fn spellings(name: &str) -> Vec<String> {
+    let dotted = name.replacen("-idx", ".idx", 1);
+    [name, dotted.as_str()]
+        .iter()
+        .flat_map(|base| [format!("{base}.gz"), (*base).to_owned()])
+        .collect()
 }
 
 /// Loads one split from `dir`.

@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use byteorder::{BigEndian, ByteOrder};
 use flate2::read::GzDecoder;
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// The first two bytes of every gzip stream.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// The largest payload a header may claim: 16 GiB, far beyond any IDX data set in use.
 const MAX_PAYLOAD_BYTES: u64 = 1 << 34;

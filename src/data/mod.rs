@@ -1,10 +1,11 @@
 //! Data: the IDX file format, MNIST-like data sets built on it, the `Samples` the training loop
 //! cuts mini-batches from, small CSV tables of numbers, pictures made MNIST-style, and the data
-//! sets known by name.
+//! sets known by name with their download.
 
 pub mod augment;
 pub mod catalog;
 pub mod dataset;
+pub mod download;
 pub mod idx;
 pub mod preprocess;
 pub mod samples;

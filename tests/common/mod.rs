@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: running the binary, finding real MNIST, writing small
-//! IDX files.
+//! IDX files, and an HTTP server on 127.0.0.1 (`http`).
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
+
+pub mod http;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,10 +12,14 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::Value;
 
-/// The `mlp` binary, with no data directory coming from the environment.
+/// A mirror address on which nothing listens, so a connection is refused at once.
+pub const CLOSED_MIRROR: &str = "http://127.0.0.1:9/";
+
+/// The `mlp` binary, with no data directory coming from the environment, and a mirror that refuses
+/// connections: no test reaches the internet by accident, and download tests name their own mirror.
 pub fn mlp() -> Command {
     let mut cmd = Command::cargo_bin("mlp").unwrap();
-    cmd.env_remove("MLP_DATA_DIR");
+    cmd.env_remove("MLP_DATA_DIR").env("MLP_MIRROR", CLOSED_MIRROR);
     cmd
 }
 

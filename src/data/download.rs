@@ -1,0 +1,421 @@
+//! Downloading a known data set's files from its mirrors, verified before they are kept.
+//!
+//! Each file is fetched as `{mirror}{name}.gz`. The mirrors are tried in order; on one mirror a
+//! transient failure (no connection, a timeout, a 5xx or 429 status, a body cut short) is retried
+//! after a backoff that doubles each time, while a lasting one (another 4xx status, content that
+//! fails the checksum) moves on to the next mirror at once. The body streams into a temporary file
+//! beside the target; its decompressed IDX content must have the length and SHA-256 that `catalog`
+//! pins, and only then is it renamed into place (as `{name}.gz`, or `{name}` if a mirror served it
+//! uncompressed). A failed or corrupt download therefore leaves nothing behind under a real name.
+//!
+//! The timeout bounds connecting and each wait for data, not the whole transfer, so a slow but
+//! steady link still finishes while a stalled server is given up on.
+
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::Duration;
+
+use flate2::read::GzDecoder;
+use sha2::{Digest, Sha256};
+
+use super::catalog::{KnownDataset, PublishedFile};
+use super::dataset::spellings;
+use super::idx::GZIP_MAGIC;
+
+/// The largest compressed file accepted: Fashion-MNIST's training images, the biggest, are 26 MB.
+const MAX_DOWNLOAD_BYTES: u64 = 64 << 20;
+
+/// How to download.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DownloadConfig {
+    /// Base URLs, tried in order; each file is fetched as `{base}{name}.gz`.
+    pub mirrors: Vec<String>,
+    /// Longest wait for a connection or for the next bytes of a response.
+    pub timeout: Duration,
+    /// Tries per mirror for transient failures (at least 1).
+    pub attempts: u32,
+    /// Wait before the second try on a mirror; doubled before each further one.
+    pub backoff: Duration,
+}
+
+impl DownloadConfig {
+    /// `dataset`'s own mirrors, a 30-second timeout, three tries per mirror from a 1-second backoff.
+    pub fn for_dataset(dataset: KnownDataset) -> Self {
+        Self {
+            mirrors: dataset.mirrors().iter().map(|m| (*m).to_owned()).collect(),
+            timeout: Duration::from_secs(30),
+            attempts: 3,
+            backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What happens during a download, for progress bars and messages.
+pub trait DownloadObserver {
+    /// A transfer of `file` from `url` begins; `size` is the announced length in bytes, if any.
+    fn transfer_started(&mut self, file: &str, url: &str, size: Option<u64>);
+    /// `bytes` more bytes of the current transfer arrived.
+    fn received(&mut self, bytes: u64);
+    /// The current transfer failed; it is tried again after `retry_in`, or the next mirror is tried
+    /// when that is `None`.
+    fn transfer_failed(&mut self, url: &str, failure: &Failure, retry_in: Option<Duration>);
+    /// `file` was verified and stored at `path`.
+    fn file_done(&mut self, file: &str, path: &Path);
+}
+
+/// Why one transfer of one file from one mirror failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The server answered with a status other than 200.
+    Status(u16),
+    /// The server's host name does not resolve.
+    HostNotFound,
+    /// No connection, or it broke.
+    Network(String),
+    /// No connection or no data for this long.
+    TimedOut(Duration),
+    /// The connection closed before the announced length had arrived.
+    Truncated { received: u64, announced: Option<u64> },
+    /// More than `MAX_DOWNLOAD_BYTES` arrived.
+    TooLarge,
+    /// The content is not a readable gzip stream.
+    Corrupt(String),
+    /// The decompressed content is not the pinned one.
+    Mismatch { length: u64, sha256: String },
+}
+
+impl Failure {
+    /// Whether trying the same mirror again may help.
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::Status(status) => *status == 429 || *status >= 500,
+            Self::Network(_) | Self::TimedOut(_) | Self::Truncated { .. } => true,
+            Self::HostNotFound | Self::TooLarge | Self::Corrupt(_) | Self::Mismatch { .. } => false,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Status(404) => write!(f, "HTTP 404: the mirror does not have the file"),
+            Self::Status(status) => write!(f, "HTTP status {status}"),
+            Self::HostNotFound => write!(f, "host not found (no network, or a mistyped mirror?)"),
+            Self::Network(reason) => write!(f, "network error: {reason}"),
+            Self::TimedOut(after) => write!(f, "timed out: no data for {} s", after.as_secs_f64()),
+            Self::Truncated {
+                received,
+                announced: Some(announced),
+            } => write!(
+                f,
+                "truncated: the connection closed after {received} of {announced} bytes"
+            ),
+            Self::Truncated { received, .. } => write!(f, "truncated: the connection closed after {received} bytes"),
+            Self::TooLarge => write!(
+                f,
+                "the response is larger than {MAX_DOWNLOAD_BYTES} bytes; not this file"
+            ),
+            Self::Corrupt(reason) => write!(f, "corrupt: not a readable gzip file ({reason})"),
+            Self::Mismatch { length, sha256 } => write!(
+                f,
+                "corrupt: the content ({length} bytes, SHA-256 {sha256}) is not the published file"
+            ),
+        }
+    }
+}
+
+/// One failed transfer: where from, and why.
+#[derive(Debug)]
+pub struct Attempt {
+    pub url: String,
+    pub failure: Failure,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    #[error(
+        "could not download {dataset}'s {file} from any mirror:{}\n  \
+         try again later, give a working mirror with --mirror URL or MLP_MIRROR, \
+         or put the file in {} yourself",
+        list(attempts),
+        dir.display()
+    )]
+    AllMirrorsFailed {
+        dataset: &'static str,
+        file: String,
+        dir: PathBuf,
+        attempts: Vec<Attempt>,
+    },
+    #[error("cannot store downloads in {}: {source}", dir.display())]
+    Store { dir: PathBuf, source: io::Error },
+    #[error(
+        "{} is already there but is not {dataset}'s {file} ({reason}); \
+         move it away and run the download again",
+        path.display()
+    )]
+    ExistingDiffers {
+        dataset: &'static str,
+        file: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+}
+
+/// One line per mirror, or per try where a mirror failed in different ways.
+fn list(attempts: &[Attempt]) -> String {
+    let mut lines = String::new();
+    for same_url in attempts.chunk_by(|a, b| a.url == b.url) {
+        let first = same_url[0].failure.to_string();
+        if same_url.iter().all(|a| a.failure.to_string() == first) {
+            let tries = match same_url.len() {
+                1 => String::new(),
+                n => format!(" ({n} tries)"),
+            };
+            lines += &format!("\n    {}: {first}{tries}", same_url[0].url);
+        } else {
+            for attempt in same_url {
+                lines += &format!("\n    {}: {}", attempt.url, attempt.failure);
+            }
+        }
+    }
+    lines
+}
+
+/// Where `file` already is in `dir`, under any of the spellings the reader accepts.
+pub fn existing(dir: &Path, file: &PublishedFile) -> Option<PathBuf> {
+    spellings(file.name)
+        .into_iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
+/// What a directory holds of a data set: the files found and verified, and the ones missing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Inventory {
+    pub verified: Vec<PathBuf>,
+    pub missing: Vec<PublishedFile>,
+}
+
+/// Finds which of `dataset`'s four files `dir` has, checking each one found against its pinned
+/// content; a file that differs is an error, since replacing it could destroy someone's data.
+pub fn inventory(dataset: KnownDataset, dir: &Path) -> Result<Inventory, DownloadError> {
+    let mut inventory = Inventory::default();
+    for file in dataset.files() {
+        let Some(path) = existing(dir, file) else {
+            inventory.missing.push(*file);
+            continue;
+        };
+        let opened = File::open(&path).map_err(|e| Failure::Corrupt(e.to_string()));
+        match opened.and_then(|f| check_content(BufReader::new(f), file)) {
+            Ok(_gzipped) => inventory.verified.push(path),
+            Err(failure) => {
+                return Err(DownloadError::ExistingDiffers {
+                    dataset: dataset.title(),
+                    file: file.name,
+                    path,
+                    reason: failure.to_string(),
+                });
+            }
+        }
+    }
+    Ok(inventory)
+}
+
+/// Downloads each of `files` of `dataset` into `dir` (created if need be) from the mirrors of
+/// `config`, and returns where each one was stored.
+pub fn download(
+    dataset: KnownDataset,
+    files: &[PublishedFile],
+    dir: &Path,
+    config: &DownloadConfig,
+    observer: &mut dyn DownloadObserver,
+) -> Result<Vec<PathBuf>, DownloadError> {
+    let store_error = |source| DownloadError::Store {
+        dir: dir.to_owned(),
+        source,
+    };
+    fs::create_dir_all(dir).map_err(store_error)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_resolve(Some(config.timeout))
+        .timeout_connect(Some(config.timeout))
+        .timeout_per_read(Some(config.timeout))
+        .http_status_as_error(false)
+        .user_agent(concat!("mlp/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let mut stored = Vec::new();
+    for file in files {
+        stored.push(download_file(&agent, dataset, file, dir, config, observer)?);
+    }
+    Ok(stored)
+}
+
+fn download_file(
+    agent: &ureq::Agent,
+    dataset: KnownDataset,
+    file: &PublishedFile,
+    dir: &Path,
+    config: &DownloadConfig,
+    observer: &mut dyn DownloadObserver,
+) -> Result<PathBuf, DownloadError> {
+    let mut attempts = Vec::new();
+    for mirror in &config.mirrors {
+        let url = format!("{mirror}{}", file.gz_name());
+        for attempt in 1..=config.attempts.max(1) {
+            match transfer(agent, &url, file, dir, config.timeout, observer) {
+                Ok(Transfer::Stored(path)) => {
+                    observer.file_done(file.name, &path);
+                    return Ok(path);
+                }
+                Ok(Transfer::Failed(failure)) => {
+                    let retry_in = (failure.is_transient() && attempt < config.attempts)
+                        .then(|| config.backoff * 2u32.saturating_pow(attempt - 1));
+                    observer.transfer_failed(&url, &failure, retry_in);
+                    attempts.push(Attempt {
+                        url: url.clone(),
+                        failure,
+                    });
+                    match retry_in {
+                        Some(wait) => thread::sleep(wait),
+                        None => break,
+                    }
+                }
+                Err(source) => {
+                    return Err(DownloadError::Store {
+                        dir: dir.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+    Err(DownloadError::AllMirrorsFailed {
+        dataset: dataset.title(),
+        file: file.gz_name(),
+        dir: dir.to_owned(),
+        attempts,
+    })
+}
+
+/// The outcome of one transfer that did not fail on our side.
+enum Transfer {
+    Stored(PathBuf),
+    Failed(Failure),
+}
+
+/// One GET of `url` into a temporary file in `dir`, verified and renamed into place. An `Err` is a
+/// local problem (the directory does not take files), which no mirror can fix.
+fn transfer(
+    agent: &ureq::Agent,
+    url: &str,
+    file: &PublishedFile,
+    dir: &Path,
+    timeout: Duration,
+    observer: &mut dyn DownloadObserver,
+) -> io::Result<Transfer> {
+    let response = match agent.get(url).call() {
+        Ok(response) => response,
+        Err(error) => return Ok(Transfer::Failed(failure_of(error, timeout))),
+    };
+    if response.status() != 200 {
+        return Ok(Transfer::Failed(Failure::Status(response.status().as_u16())));
+    }
+    let body = response.into_body();
+    let announced = body.content_length();
+    observer.transfer_started(file.name, url, announced);
+
+    let mut temp = tempfile::Builder::new()
+        .prefix(".mlp-download-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    let mut reader = body.into_reader();
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut received = 0u64;
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let failure = match failure_of(ureq::Error::from(e), timeout) {
+                    Failure::Network(_) if announced.is_some_and(|a| received < a) => {
+                        Failure::Truncated { received, announced }
+                    }
+                    other => other,
+                };
+                return Ok(Transfer::Failed(failure));
+            }
+        };
+        received += n as u64;
+        if received > MAX_DOWNLOAD_BYTES {
+            return Ok(Transfer::Failed(Failure::TooLarge));
+        }
+        temp.write_all(&buffer[..n])?;
+        observer.received(n as u64);
+    }
+    if announced.is_some_and(|a| received < a) {
+        return Ok(Transfer::Failed(Failure::Truncated { received, announced }));
+    }
+    temp.as_file().sync_all()?;
+
+    let gzipped = match check_content(BufReader::new(temp.reopen()?), file) {
+        Ok(gzipped) => gzipped,
+        Err(failure) => return Ok(Transfer::Failed(failure)),
+    };
+    let name = if gzipped { file.gz_name() } else { file.name.to_owned() };
+    let path = dir.join(name);
+    temp.persist(&path).map_err(|e| e.error)?;
+    Ok(Transfer::Stored(path))
+}
+
+/// Checks that `content`, gzip-compressed or raw (by its first two bytes), decompresses to exactly
+/// `file`'s pinned length and SHA-256, reading at most one byte past that length. Returns whether
+/// the content was gzip-compressed.
+fn check_content(mut content: impl BufRead, file: &PublishedFile) -> Result<bool, Failure> {
+    let corrupt = |e: io::Error| Failure::Corrupt(e.to_string());
+    // A fresh buffer over a file holds its first bytes, unless the file is shorter.
+    let gzipped = content.fill_buf().map_err(corrupt)?.starts_with(&GZIP_MAGIC);
+    let idx: Box<dyn Read> = if gzipped {
+        Box::new(GzDecoder::new(content))
+    } else {
+        Box::new(content)
+    };
+    let mut hasher = Sha256::new();
+    let length = io::copy(&mut idx.take(file.idx_len + 1), &mut HashWriter(&mut hasher)).map_err(corrupt)?;
+    let sha256: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    if length == file.idx_len && sha256 == file.sha256 {
+        Ok(gzipped)
+    } else {
+        Err(Failure::Mismatch { length, sha256 })
+    }
+}
+
+/// Feeds written bytes to a hasher.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sorts a client error into the failures this module tells apart.
+fn failure_of(error: ureq::Error, timeout: Duration) -> Failure {
+    match error {
+        ureq::Error::Timeout(_) => Failure::TimedOut(timeout),
+        ureq::Error::HostNotFound => Failure::HostNotFound,
+        ureq::Error::Io(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+            Failure::TimedOut(timeout)
+        }
+        ureq::Error::Io(e) => Failure::Network(e.to_string()),
+        other => Failure::Network(other.to_string()),
+    }
+}
