@@ -141,8 +141,8 @@ pub fn default_suite(epsilon: f64, seed: u64) -> Vec<CheckConfig> {
     suite
 }
 
-/// Builds the configuration's network and batch from its seed and checks every parameter.
-pub fn check(config: &CheckConfig) -> CheckResult {
+/// The configuration's network and batch (x, t), made from its seed: what `check` checks.
+pub fn instance(config: &CheckConfig) -> (Network<f64>, Array2<f64>, Array2<f64>) {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let init = Init::default_for(config.activation);
     let mut network = Network::<f64>::new(&config.sizes, config.activation, config.loss, init, &mut rng);
@@ -154,7 +154,12 @@ pub fn check(config: &CheckConfig) -> CheckResult {
             .bias
             .mapv_inplace(|_| 0.1 * Distribution::<f64>::sample(&StandardNormal, &mut rng));
     }
+    (network, x, t)
+}
 
+/// Builds the configuration's network and batch from its seed and checks every parameter.
+pub fn check(config: &CheckConfig) -> CheckResult {
+    let (mut network, x, t) = instance(config);
     let masks = (config.dropout != Dropout::OFF).then_some(FixedMasks {
         dropout: config.dropout,
         seed: config.seed,
