@@ -124,6 +124,22 @@ fn unknown_names_are_rejected_with_the_possible_values() {
         "invalid value 'cifar10' for '--dataset <DATASET>'\n  [possible values: mnist, fashion-mnist]",
     );
     train_rejects(&["--init", "zeros"], "invalid value 'zeros' for '--init <INIT>'");
+    train_rejects(
+        &["--optimizer", "adagrad"],
+        "invalid value 'adagrad' for '--optimizer <OPTIMIZER>'",
+    );
+    train_rejects(
+        &["--schedule", "linear"],
+        "invalid value 'linear' for '--schedule <SCHEDULE>'",
+    );
+    train_rejects(
+        &["--scaling", "minmax"],
+        "invalid value 'minmax' for '--scaling <SCALING>'",
+    );
+    train_rejects(
+        &["--augment", "blur=1"],
+        "unknown transform `blur` (known: shift, rotate, scale, elastic, elastic-sigma)",
+    );
     train_rejects(&["--optimiser", "sgd"], "unexpected argument '--optimiser' found");
 }
 
@@ -160,6 +176,191 @@ fn unwritable_output_paths_are_rejected_before_training() {
         "--out missing/model.bin: missing is not an existing directory",
     );
     train_rejects_in(data.path(), &["--out", "."], "--out . is a directory; give a file name");
+}
+
+#[test]
+fn unwritable_history_and_plot_paths_are_rejected_before_training() {
+    let data = common::tiny_mnist(60, 20);
+    let dir = data.path();
+    train_rejects_in(
+        dir,
+        &["--history", "missing/history.csv"],
+        "--history missing/history.csv: missing is not an existing directory",
+    );
+    train_rejects_in(dir, &["--history", "."], "--history . is a directory; give a file name");
+    train_rejects_in(
+        dir,
+        &["--plot", "missing/curves.png"],
+        "--plot missing/curves.png: missing is not an existing directory",
+    );
+    train_rejects_in(
+        dir,
+        &["--plot", "curves.gif"],
+        "--plot curves.gif: name the file .png or .svg",
+    );
+    assert!(!dir.join("model.bin").exists(), "a rejected run saved a model");
+}
+
+/// Runs `mlp args` in `dir` and expects a usage error whose message says `says`.
+fn rejects(dir: &Path, args: &[&str], says: &str) {
+    mlp(dir)
+        .args(args)
+        .assert()
+        .code(USAGE)
+        .stderr(predicate::str::contains(says));
+}
+
+#[test]
+fn every_command_checks_its_output_path_before_working() {
+    let data = common::tiny_mnist(60, 20);
+    let dir = data.path();
+    common::train_model(dir, dir, &["--epochs", "1", "--hidden", "8"]);
+    let missing = "missing is not an existing directory";
+    for args in [
+        &["eval", "model.bin", "--data-dir", ".", "--errors", "missing/e.png"][..],
+        &["eval", "model.bin", "--data-dir", ".", "--confusion", "missing/c.png"],
+        &["show", "--data-dir", ".", "--out", "missing/d.png"],
+        &["weights", "model.bin", "--out", "missing/w.png"],
+        &["plot", "history.csv", "--out", "missing/c.png"],
+        &[
+            "predict",
+            "model.bin",
+            "t10k-images-idx3-ubyte",
+            "--show",
+            "missing/s.png",
+        ],
+        &["fit", "--expr", "x", "--plot", "missing/f.png"],
+    ] {
+        rejects(dir, args, missing);
+    }
+    rejects(
+        dir,
+        &["eval", "model.bin", "--data-dir", ".", "--confusion", "c.svg"],
+        "--confusion c.svg: this picture is written as PNG; name the file .png",
+    );
+    fs::create_dir(dir.join("w.png")).unwrap();
+    rejects(
+        dir,
+        &["weights", "model.bin", "--out", "w.png"],
+        "--out w.png is a directory; give a file name",
+    );
+}
+
+#[test]
+fn zero_counts_are_rejected_in_every_command() {
+    let data = common::tiny_mnist(60, 20);
+    let dir = data.path();
+    common::train_model(dir, dir, &["--epochs", "1", "--hidden", "8"]);
+    for (args, flag) in [
+        (
+            &["eval", "model.bin", "--data-dir", ".", "--max-errors", "0"][..],
+            "--max-errors <MAX_ERRORS>",
+        ),
+        (
+            &["eval", "model.bin", "--data-dir", ".", "--threads", "0"],
+            "--threads <THREADS>",
+        ),
+        (&["show", "--data-dir", ".", "--rows", "0"], "--rows <ROWS>"),
+        (&["weights", "model.bin", "--units", "0"], "--units <UNITS>"),
+        (
+            &["predict", "model.bin", "t10k-images-idx3-ubyte", "--top", "0"],
+            "--top <TOP>",
+        ),
+        (&["fit", "--expr", "x", "--epochs", "0"], "--epochs <EPOCHS>"),
+    ] {
+        rejects(
+            dir,
+            args,
+            &format!("invalid value '0' for '{flag}': must be at least 1"),
+        );
+    }
+    rejects(
+        dir,
+        &["weights", "model.bin", "--units", "-1"],
+        "invalid value '-1' for '--units <UNITS>': `-1` is not a whole number",
+    );
+    rejects(
+        dir,
+        &["predict", "model.bin", "t10k-images-idx3-ubyte", "--top", "11"],
+        "--top 11: model.bin has 10 classes",
+    );
+}
+
+#[test]
+fn fit_rejects_bad_layer_sizes_batches_and_learning_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    for hidden in ["", "10,,5", "0"] {
+        mlp(dir)
+            .args(["fit", "--expr", "x", "--hidden", hidden])
+            .assert()
+            .code(USAGE)
+            .stderr(predicate::str::contains("for '--hidden <HIDDEN>'"));
+    }
+    rejects(
+        dir,
+        &["fit", "--expr", "x", "--batch-size", "42"],
+        "--batch-size 42 is larger than the data (41 points)",
+    );
+    rejects(
+        dir,
+        &["fit", "--toy", "xor", "--batch-size", "5"],
+        "--batch-size 5 is larger than the data (4 points)",
+    );
+    rejects(
+        dir,
+        &["fit", "--expr", "x", "--lr", "-1"],
+        "invalid value '-1' for '--lr <LR>': must be a finite number greater than 0",
+    );
+    rejects(dir, &["fit", "--toy", "nand"], "invalid value 'nand' for '--toy <TOY>'");
+}
+
+#[test]
+fn download_rejects_bad_timeouts_retries_mirrors_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    rejects(
+        dir,
+        &["download", "--timeout", "0"],
+        "invalid value '0' for '--timeout <SECONDS>': must be a finite number greater than 0",
+    );
+    rejects(
+        dir,
+        &["download", "--retries", "11"],
+        "invalid value '11' for '--retries <N>'",
+    );
+    rejects(
+        dir,
+        &["download", "--mirror", "ftp.example.org"],
+        "--mirror `ftp.example.org` (or MLP_MIRROR) is not an http:// or https:// address",
+    );
+    rejects(
+        dir,
+        &["download", "--dataset", "cifar10"],
+        "invalid value 'cifar10' for '--dataset <DATASET>'",
+    );
+    assert_eq!(fs::read_dir(dir).unwrap().count(), 0, "a rejected download wrote files");
+}
+
+#[test]
+fn gradcheck_rejects_bad_layer_sizes_and_a_stray_output_activation() {
+    let dir = tempfile::tempdir().unwrap();
+    rejects(
+        dir.path(),
+        &["gradcheck", "--hidden", "3,,2"],
+        "for '--hidden <HIDDEN>': a number is missing (nothing given, or nothing between two commas)",
+    );
+    rejects(
+        dir.path(),
+        &["gradcheck", "--hidden", "0"],
+        "invalid value '0' for '--hidden <HIDDEN>': must be at least 1",
+    );
+    for args in [
+        &["gradcheck", "--output-activation", "tanh"][..],
+        &["gradcheck", "--loss", "bce", "--output-activation", "tanh"],
+    ] {
+        rejects(dir.path(), args, "--output-activation applies only to --loss mse");
+    }
 }
 
 #[test]
@@ -257,7 +458,7 @@ fn divergence_stops_at_once_names_epoch_and_batch_and_keeps_the_last_good_model(
     let good = fs::read(data.path().join("model.bin")).unwrap();
 
     train("1e38").assert().code(DIVERGED).stderr(predicate::str::contains(
-        "error: training diverged in epoch 1, batch 3 of 6: the loss is NaN. \
+        "error: training diverged in epoch 1, batch 3 of 6: the loss is inf. \
          Try a lower learning rate than 1e38, e.g. 1e37",
     ));
     assert_eq!(

@@ -57,7 +57,8 @@ pub struct FitArgs {
     /// Learning rate [default: 0.01 with adam for functions, 2 with sgd for logic tables; 0.1 otherwise]
     #[arg(long, value_parser = positive_f64)]
     pub lr: Option<f64>,
-    /// Mini-batch size [default: 32 for functions, 4 (the whole table) for logic tables]
+    /// Mini-batch size, at most the number of points [default: 32 for functions (all the points when
+    /// fewer), 4 (the whole table) for logic tables]
     #[arg(long, value_parser = positive_usize)]
     pub batch_size: Option<usize>,
     /// Passes over the points [default: as many as make 5000 updates]
@@ -175,8 +176,15 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         Task::Function { regression, .. } => regression.problem(),
         Task::Table(toy) => toy.problem(),
     };
-    let batch_size = args.batch_size.unwrap_or(if is_table { 4 } else { 32 });
-    let batches_per_epoch = problem.x.nrows().div_ceil(batch_size);
+    let points = problem.x.nrows();
+    let batch_size = match args.batch_size {
+        Some(size) if size > points => {
+            usage_bail!("--batch-size {size} is larger than the data ({points} points)")
+        }
+        Some(size) => size,
+        None => points.min(if is_table { 4 } else { 32 }),
+    };
+    let batches_per_epoch = points.div_ceil(batch_size);
     let epochs = args.epochs.unwrap_or(DEFAULT_UPDATES.div_ceil(batches_per_epoch));
     let config = TrainConfig {
         epochs,

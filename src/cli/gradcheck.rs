@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{LossName, non_negative_f64, positive_f64, positive_usize, seed, unit_interval};
 use crate::gradcheck::{CheckConfig, CheckResult, DEFAULT_EPSILON, DEFAULT_TOLERANCE, check, default_suite};
-use crate::nn::{Activation, Dropout, Loss};
+use crate::nn::{Activation, Dropout};
 use crate::report::Console;
 
 #[derive(Debug, Args)]
@@ -60,18 +60,13 @@ impl GradcheckArgs {
             || self.l2.is_some()
             || self.dropout.is_some()
             || self.input_dropout.is_some();
+        let loss = self
+            .loss
+            .unwrap_or(LossName::CrossEntropy)
+            .with_output(self.output_activation)?;
         if !single {
-            if self.output_activation.is_some() {
-                bail!("--output-activation needs --loss mse");
-            }
             return Ok(default_suite(self.eps, self.seed));
         }
-        let loss = match (self.loss.unwrap_or(LossName::CrossEntropy), self.output_activation) {
-            (LossName::Mse, output) => Loss::MeanSquaredError(output.unwrap_or(Activation::Sigmoid)),
-            (_, Some(_)) => bail!("--output-activation applies only to --loss mse"),
-            (LossName::CrossEntropy, None) => Loss::CrossEntropy,
-            (LossName::Bce, None) => Loss::BinaryCrossEntropy,
-        };
         let mut sizes = vec![SINGLE_INPUTS];
         sizes.extend(self.hidden.clone().unwrap_or_else(|| vec![5]));
         sizes.push(SINGLE_CLASSES);

@@ -18,7 +18,7 @@ use clap::builder::PossibleValue;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::data::catalog::KnownDataset;
-use crate::nn::Activation;
+use crate::nn::{Activation, Loss};
 use crate::parallel;
 
 pub use data::DataArgs;
@@ -67,12 +67,15 @@ pub enum Command {
     #[command(allow_negative_numbers = true)]
     Show(ShowArgs),
     /// Draw a model's first-layer weights, one picture per hidden unit, to a PNG
+    #[command(allow_negative_numbers = true)]
     Weights(WeightsArgs),
     /// Draw learning curves from a history CSV to a PNG or SVG
     Plot(PlotArgs),
     /// Recognise digits in pictures (PNG, JPEG, PGM) or IDX files with a trained model
+    #[command(allow_negative_numbers = true)]
     Predict(PredictArgs),
     /// Fit a network to a function of one variable or learn a logic table (or, and, xor)
+    #[command(allow_negative_numbers = true)]
     Fit(FitArgs),
     /// Download a data set's four files from its mirrors and verify their checksums
     #[command(allow_negative_numbers = true)]
@@ -124,6 +127,20 @@ pub enum LossName {
     Bce,
     /// mean squared error (half the squared error) on --output-activation outputs
     Mse,
+}
+
+impl LossName {
+    /// The loss named by `--loss` with `--output-activation` (which only mse takes; sigmoid by default).
+    fn with_output(self, output: Option<Activation>) -> anyhow::Result<Loss> {
+        match (self, output) {
+            (Self::Mse, output) => Ok(Loss::MeanSquaredError(output.unwrap_or(Activation::Sigmoid))),
+            (_, Some(_)) => exit::usage_bail!(
+                "--output-activation applies only to --loss mse (cross-entropy implies softmax, bce implies sigmoid)"
+            ),
+            (Self::CrossEntropy, None) => Ok(Loss::CrossEntropy),
+            (Self::Bce, None) => Ok(Loss::BinaryCrossEntropy),
+        }
+    }
 }
 
 /// A `--lr`-style value: a finite number greater than zero.

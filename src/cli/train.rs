@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -21,7 +21,7 @@ use crate::data::dataset::{CLASSES, DataDir, DataError, Dataset, Split, load_spl
 use crate::data::scaling::Scaling;
 use crate::evaluate::evaluate;
 use crate::model_file::{self, InputSpec, ModelInfo};
-use crate::nn::{Activation, Dropout, Init, Loss, Network};
+use crate::nn::{Activation, Dropout, Init, Network};
 use crate::optim::{Method, defaults};
 use crate::report::{Console, Progress};
 use crate::schedule::{Decay, Schedule};
@@ -224,17 +224,6 @@ pub enum InitName {
 const DEFAULT_INIT_STD: f64 = 0.01;
 
 impl TrainArgs {
-    fn loss(&self) -> anyhow::Result<Loss> {
-        match (self.loss, self.output_activation) {
-            (LossName::Mse, output) => Ok(Loss::MeanSquaredError(output.unwrap_or(Activation::Sigmoid))),
-            (_, Some(_)) => usage_bail!(
-                "--output-activation applies only to --loss mse (cross-entropy implies softmax, bce implies sigmoid)"
-            ),
-            (LossName::CrossEntropy, None) => Ok(Loss::CrossEntropy),
-            (LossName::Bce, None) => Ok(Loss::BinaryCrossEntropy),
-        }
-    }
-
     fn optimizer(&self) -> anyhow::Result<Method> {
         use OptimizerName::{Adam, AdamW, Momentum, Nesterov, Sgd};
         let name = self.optimizer;
@@ -403,7 +392,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 
 /// A new run from the flags.
 fn start(args: &TrainArgs, out: PathBuf) -> anyhow::Result<Run> {
-    let loss = args.loss()?;
+    let loss = args.loss.with_output(args.output_activation)?;
     let init = args.init()?;
     if args.patience.is_some() && args.val == 0 {
         usage_bail!("--patience needs validation data: give --val N to hold out N training images");
@@ -503,8 +492,9 @@ fn start(args: &TrainArgs, out: PathBuf) -> anyhow::Result<Run> {
 fn resume(args: &TrainArgs, path: &Path, out: PathBuf) -> anyhow::Result<Run> {
     let (model, checkpoint) = model_file::load_checkpoint(path)?;
     let Some(checkpoint) = checkpoint else {
-        bail!(
-            "--resume {}: the file holds a model but no training state to continue from",
+        usage_bail!(
+            "--resume {}: the file holds a model but no training state to continue from; \
+             resume from the --out file of an unfinished `mlp train`",
             path.display()
         );
     };
@@ -527,7 +517,7 @@ fn resume(args: &TrainArgs, path: &Path, out: PathBuf) -> anyhow::Result<Run> {
     let (mut train_set, mut validation, mut test_set) = load_data(&data_dir, val, seed)?;
     let input = &model.info.input;
     if (train_set.rows, train_set.cols) != (input.rows, input.cols) {
-        bail!(
+        return Err(DataError::Incompatible(format!(
             "--resume {}: trained on {}x{} images but those in {} are {}x{}",
             path.display(),
             input.rows,
@@ -535,16 +525,18 @@ fn resume(args: &TrainArgs, path: &Path, out: PathBuf) -> anyhow::Result<Run> {
             data_dir.path.display(),
             train_set.rows,
             train_set.cols
-        );
+        ))
+        .into());
     }
     if train_set.len() != checkpoint.state.order.len() {
-        bail!(
+        return Err(DataError::Incompatible(format!(
             "--resume {}: trained on {} images but {} has {} (after holding out {val})",
             path.display(),
             checkpoint.state.order.len(),
             data_dir.path.display(),
             train_set.len()
-        );
+        ))
+        .into());
     }
     for set in [Some(&mut train_set), validation.as_mut(), Some(&mut test_set)]
         .into_iter()
@@ -717,13 +709,16 @@ struct HistoryCsv {
 const HISTORY_HEADER: &str = "epoch,lr,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,seconds";
 
 impl HistoryCsv {
-    /// Opens `path` for appending, writing the header when the file is new or empty.
+    /// Opens `path` for appending, writing the header when the file is new or empty. Before any
+    /// training, so a path that cannot be written is a usage error.
     fn open(path: &Path) -> anyhow::Result<Self> {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("--history {}: cannot open for appending", path.display()))?;
+        if !path.is_file() {
+            output::check_writable("--history", path)?;
+        }
+        let mut file =
+            OpenOptions::new().create(true).append(true).open(path).map_err(|e| {
+                exit::UsageError(format!("--history {}: cannot open for appending: {e}", path.display()))
+            })?;
         let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
         if empty {
             writeln!(file, "{HISTORY_HEADER}").with_context(|| format!("--history {}", path.display()))?;
