@@ -52,11 +52,18 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     }
     let ranked = top_classes(&model.network, model.info.input.scaling, &inputs, args.top);
     let probabilities = outputs_are_probabilities(&model.network);
+    let dataset = model.info.dataset;
+    let name = |class: usize| dataset.class_names().get(class).copied();
+    // Digits name themselves; Fashion-MNIST's classes are shown as "0 T-shirt/top".
+    let label = |class: usize| match name(class) {
+        Some(name) if dataset.has_named_classes() => format!("{class} {name}"),
+        _ => class.to_string(),
+    };
     let shown = |r: &Ranked| {
         if probabilities {
-            format!("{} {:6.2}%", r.class, 100.0 * r.output)
+            format!("{} {:6.2}%", label(r.class), 100.0 * r.output)
         } else {
-            format!("{} ({:.4})", r.class, r.output)
+            format!("{} ({:.4})", label(r.class), r.output)
         }
     };
 
@@ -90,7 +97,10 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
         .iter()
         .zip(&ranked)
         .map(|(input, top)| {
-            let top: Vec<_> = top.iter().map(|r| json!({"class": r.class, key: r.output})).collect();
+            let top: Vec<_> = top
+                .iter()
+                .map(|r| json!({"class": r.class, "name": name(r.class), key: r.output}))
+                .collect();
             json!({"input": input.name, "inverted": input.inverted, "top": top})
         })
         .collect();
