@@ -3,6 +3,7 @@
 
 mod common;
 
+use mlp::data::catalog::KnownDataset;
 use predicates::prelude::*;
 
 #[test]
@@ -49,18 +50,8 @@ fn a_fashion_model_remembers_its_data_set_and_eval_prints_clothing_names() {
     assert_eq!(json["per_class"][5]["name"], "Sandal");
 
     // predict names the clothes too, in its lines and its JSON.
-    let clothing = [
-        "T-shirt/top",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Ankle boot",
-    ];
+    let clothing = KnownDataset::FashionMnist.class_names();
+    assert_eq!((clothing[0], clothing[9]), ("T-shirt/top", "Ankle boot"));
     let predict = |extra: &[&str]| {
         let output = mlp()
             .args(["predict", "fashion.bin", "t10k-images-idx3-ubyte", "--top", "2"])

@@ -39,8 +39,17 @@ fn logit_rows(largest: f32) -> impl Strategy<Value = Vec<f32>> {
 /// a logit (plus ln 2).
 const BCE_LARGEST: f32 = f32::MAX / 16.0;
 
-fn one_hot(classes: usize, class: usize) -> Array2<f32> {
-    Array2::from_shape_fn((1, classes), |(_, k)| if k == class { 1.0 } else { 0.0 })
+/// A batch of one sample: logits `row` (1, classes) and the one-hot target of `class`.
+fn batch_of_one(row: &[f32], class: usize) -> (Array2<f32>, Array2<f32>) {
+    let z = Array2::from_shape_vec((1, row.len()), row.to_vec()).unwrap();
+    let t = Array2::from_shape_fn((1, row.len()), |(_, k)| if k == class { 1.0 } else { 0.0 });
+    (z, t)
+}
+
+/// Whether an f32 loss is finite, not negative, and agrees with its f64 reference to f32's
+/// precision (relative 1e-5, or 1e-5 absolute near zero).
+fn agrees(loss: f32, reference: f64) -> bool {
+    loss.is_finite() && loss >= 0.0 && (f64::from(loss) - reference).abs() <= 1e-5 * reference + 1e-5
 }
 
 fn widen(logits: &[f32]) -> Vec<f64> {
@@ -79,18 +88,12 @@ proptest! {
 
     #[test]
     fn cross_entropy_and_its_gradient_stay_finite_and_accurate(row in logit_rows(f32::MAX), pick in any::<prop::sample::Index>()) {
-        let classes = row.len();
-        let class = pick.index(classes);
-        let z = Array2::from_shape_vec((1, classes), row.clone()).unwrap();
-        let t = one_hot(classes, class);
+        let class = pick.index(row.len());
+        let (z, t) = batch_of_one(&row, class);
         let loss = Loss::CrossEntropy.total(z.view(), t.view());
         let reference = cross_entropy_f64(&row, class);
         if reference < f64::from(f32::MAX) {
-            prop_assert!(loss.is_finite() && loss >= 0.0, "{row:?}, class {class}: loss {loss}");
-            prop_assert!(
-                (f64::from(loss) - reference).abs() <= 1e-5 * reference + 1e-5,
-                "{row:?}, class {class}: loss {loss}, in f64 {reference}"
-            );
+            prop_assert!(agrees(loss, reference), "{row:?}, class {class}: loss {loss}, in f64 {reference}");
         } else {
             // The logits differ by more than f32 holds: the loss overflows, but never to NaN.
             prop_assert_eq!(loss, f32::INFINITY, "{:?}, class {}, in f64 {}", row, class, reference);
@@ -104,17 +107,11 @@ proptest! {
 
     #[test]
     fn binary_cross_entropy_and_its_gradient_stay_finite_and_accurate(row in logit_rows(BCE_LARGEST), pick in any::<prop::sample::Index>()) {
-        let classes = row.len();
-        let class = pick.index(classes);
-        let z = Array2::from_shape_vec((1, classes), row.clone()).unwrap();
-        let t = one_hot(classes, class);
+        let class = pick.index(row.len());
+        let (z, t) = batch_of_one(&row, class);
         let loss = Loss::BinaryCrossEntropy.total(z.view(), t.view());
         let reference = binary_cross_entropy_f64(&row, class);
-        prop_assert!(loss.is_finite() && loss >= 0.0, "{row:?}, class {class}: loss {loss}");
-        prop_assert!(
-            (f64::from(loss) - reference).abs() <= 1e-5 * reference + 1e-5,
-            "{row:?}, class {class}: loss {loss}, in f64 {reference}"
-        );
+        prop_assert!(agrees(loss, reference), "{row:?}, class {class}: loss {loss}, in f64 {reference}");
         let mut gradient = z.clone();
         Loss::BinaryCrossEntropy.backward(gradient.view_mut(), t.view());
         prop_assert!(gradient.iter().all(|g| g.is_finite() && g.abs() <= 1.0), "{row:?}: gradient {gradient}");
