@@ -540,6 +540,9 @@ fn read_checkpoint(file: &SafeTensors<'_>, text: &str, kept: &Network<f32>) -> R
     use ModelFormatError::Corrupt;
     let meta: CheckpointMeta = serde_json::from_str(text)
         .map_err(|e| Corrupt(format!("metadata `checkpoint` is not a training state: {e}")))?;
+    if let Some(problem) = meta.config.problem() {
+        return Err(Corrupt(format!("checkpoint settings: {problem}")));
+    }
     let order_tensor = file
         .tensor("checkpoint.order")
         .map_err(|_| Corrupt("tensor `checkpoint.order` is missing".to_owned()))?;
@@ -556,6 +559,15 @@ fn read_checkpoint(file: &SafeTensors<'_>, text: &str, kept: &Network<f32>) -> R
         if i >= order.len() || std::mem::replace(&mut seen[i], true) {
             return Err(Corrupt("`checkpoint.order` is not a permutation".to_owned()));
         }
+    }
+    let batches_per_epoch = order.len().div_ceil(meta.config.batch_size.min(order.len()).max(1));
+    if order.is_empty() || meta.batches_done >= batches_per_epoch {
+        return Err(Corrupt(format!(
+            "checkpoint: {} batches done of an epoch of {} samples in batches of {}",
+            meta.batches_done,
+            order.len(),
+            meta.config.batch_size
+        )));
     }
     let mut network = kept.clone();
     let best = match meta.best {

@@ -436,6 +436,31 @@ fn a_missing_or_corrupt_model_file_is_a_data_error() {
 }
 
 #[test]
+fn a_checkpoint_with_impossible_settings_is_refused_not_resumed() {
+    let data = common::tiny_mnist(60, 20);
+    let inputs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz/model_file");
+    for (file, says) in [
+        (
+            "checkpoint-batch-size-0.safetensors",
+            "corrupt model file: checkpoint settings: batch_size must be at least 1",
+        ),
+        (
+            "checkpoint-batches-done-past-the-epoch.safetensors",
+            "corrupt model file: checkpoint: 1000 batches done of an epoch of 60 samples in batches of 10",
+        ),
+    ] {
+        let path = data.path().join(file);
+        fs::copy(inputs.join(file), &path).unwrap();
+        mlp(data.path())
+            .args(["train", "--data-dir", ".", "--quiet", "--resume"])
+            .arg(&path)
+            .assert()
+            .code(DATA)
+            .stderr(predicate::str::contains(says));
+    }
+}
+
+#[test]
 fn divergence_stops_at_once_names_epoch_and_batch_and_keeps_the_last_good_model() {
     let data = common::tiny_mnist(60, 20);
     let train = |lr: &str| {

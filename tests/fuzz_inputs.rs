@@ -1,6 +1,6 @@
 //! The fuzzers' inputs as plain tests: every seed in fuzz/seeds/ still reads, and every input a
-//! fuzzer (or a review of what it exercises) found to crash a reader, kept in tests/data/fuzz/, is now
-//! refused with an error. See fuzz/README.md.
+//! fuzzer (or a review of what it exercises) found to crash mlp, kept in tests/data/fuzz/, is now
+//! refused with an error when read. See fuzz/README.md.
 
 use std::fs;
 use std::path::{Path, PathBuf};
