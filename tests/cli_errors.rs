@@ -178,6 +178,20 @@ fn unwritable_output_paths_are_rejected_before_training() {
     train_rejects_in(data.path(), &["--out", "."], "--out . is a directory; give a file name");
 }
 
+/// A directory that takes no new files even for root (who may write into a read-only one).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_directory_that_takes_no_files_is_rejected_before_training() {
+    let data = common::tiny_mnist(60, 20);
+    for flag in ["--out", "--history", "--plot"] {
+        train_rejects_in(
+            data.path(),
+            &[flag, "/proc/mlp-out.png"],
+            &format!("{flag} /proc/mlp-out.png: cannot create files in /proc"),
+        );
+    }
+}
+
 #[test]
 fn unwritable_history_and_plot_paths_are_rejected_before_training() {
     let data = common::tiny_mnist(60, 20);
