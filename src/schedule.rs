@@ -1,7 +1,7 @@
 //! Learning-rate schedules: the rate of every update as a pure function of its position.
 //!
 //! With base rate η₀, update number s = 0, 1, ... (counted over the whole run), S updates per
-//! epoch, T = epochs·S updates in all and W = round(warmup·S) warm-up updates:
+//! epoch, T updates in all (epochs·S, or the `--steps` count) and W = round(warmup·S) warm-up updates:
 //!
 //! ```text
 //! warm-up (s < W):  η = η₀ · (s + 1) / W
@@ -52,8 +52,8 @@ impl Schedule {
         }
     }
 
-    /// The rate of update `step` (0-based) of a run of `epochs` epochs of `steps_per_epoch` updates.
-    pub fn lr(&self, step: u64, steps_per_epoch: u64, epochs: usize) -> f64 {
+    /// The rate of update `step` (0-based) of a run of `total_steps` updates, `steps_per_epoch` an epoch.
+    pub fn lr(&self, step: u64, steps_per_epoch: u64, total_steps: u64) -> f64 {
         let per_epoch = steps_per_epoch.max(1);
         let warmup = (self.warmup_epochs * per_epoch as f64).round() as u64;
         if step < warmup {
@@ -66,8 +66,7 @@ impl Schedule {
                 self.lr * gamma.powi(drops.min(i32::MAX as u64) as i32)
             }
             Decay::Cosine { min_lr } => {
-                let total = epochs as u64 * per_epoch;
-                let span = total.saturating_sub(warmup).max(1);
+                let span = total_steps.saturating_sub(warmup).max(1);
                 let progress = ((step - warmup) as f64 / span as f64).min(1.0);
                 min_lr + 0.5 * (self.lr - min_lr) * (1.0 + (PI * progress).cos())
             }
@@ -101,7 +100,7 @@ mod tests {
             ..Schedule::constant(0.4)
         };
         // 10 updates per epoch: 5 warm-up updates at 0.08, 0.16, ..., 0.4, then 0.4.
-        let rates: Vec<f64> = (0..7).map(|s| schedule.lr(s, 10, 3)).collect();
+        let rates: Vec<f64> = (0..7).map(|s| schedule.lr(s, 10, 30)).collect();
         let expected = [0.08, 0.16, 0.24, 0.32, 0.4, 0.4, 0.4];
         for (r, e) in rates.iter().zip(expected) {
             assert!((r - e).abs() < 1e-12, "{rates:?}");
@@ -118,10 +117,10 @@ mod tests {
             ..Schedule::constant(1.0)
         };
         // 3 updates per epoch; epochs 0-1 at 1.0, 2-3 at 0.5, 4 at 0.25.
-        assert_eq!(schedule.lr(5, 3, 5), 1.0);
-        assert_eq!(schedule.lr(6, 3, 5), 0.5);
-        assert_eq!(schedule.lr(11, 3, 5), 0.5);
-        assert_eq!(schedule.lr(12, 3, 5), 0.25);
+        assert_eq!(schedule.lr(5, 3, 15), 1.0);
+        assert_eq!(schedule.lr(6, 3, 15), 0.5);
+        assert_eq!(schedule.lr(11, 3, 15), 0.5);
+        assert_eq!(schedule.lr(12, 3, 15), 0.25);
     }
 
     #[test]
@@ -132,9 +131,20 @@ mod tests {
             ..Schedule::constant(1.1)
         };
         // 4 updates per epoch, 3 epochs: warm-up 0..4, then cosine over updates 4..12.
-        assert!((schedule.lr(4, 4, 3) - 1.1).abs() < 1e-12);
-        assert!((schedule.lr(8, 4, 3) - 0.6).abs() < 1e-12); // halfway: (1.1 + 0.1) / 2
-        assert!((schedule.lr(12, 4, 3) - 0.1).abs() < 1e-12);
-        assert!(schedule.lr(11, 4, 3) > 0.1);
+        assert!((schedule.lr(4, 4, 12) - 1.1).abs() < 1e-12);
+        assert!((schedule.lr(8, 4, 12) - 0.6).abs() < 1e-12); // halfway: (1.1 + 0.1) / 2
+        assert!((schedule.lr(12, 4, 12) - 0.1).abs() < 1e-12);
+        assert!(schedule.lr(11, 4, 12) > 0.1);
+    }
+
+    #[test]
+    fn cosine_ends_at_the_last_update_of_a_run_cut_short_by_steps() {
+        let schedule = Schedule {
+            decay: Decay::Cosine { min_lr: 0.0 },
+            ..Schedule::constant(1.0)
+        };
+        // 10,000 updates of 600 an epoch: the floor comes at update 10,000, not at the end of epoch 17.
+        assert!((schedule.lr(5000, 600, 10_000) - 0.5).abs() < 1e-12);
+        assert!(schedule.lr(9999, 600, 10_000) < 1e-6);
     }
 }

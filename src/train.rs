@@ -398,9 +398,9 @@ pub struct Trainer<F> {
     /// The update rule and its state; replace it to continue from a saved state.
     pub optimizer: Optimizer<F>,
     schedule: Schedule,
-    /// Updates per epoch and epochs in all, which place an update on the schedule.
+    /// Updates per epoch and in all, which place an update on the schedule.
     steps_per_epoch: u64,
-    epochs: usize,
+    total_steps: u64,
     l2: F,
     dropout: Dropout,
     augmenter: Option<Augmenter<F>>,
@@ -416,6 +416,7 @@ impl<F: Float> Trainer<F> {
     /// the number of samples). Augmentation needs samples that are images.
     pub fn new(network: &Network<F>, data: &impl Samples, config: &TrainConfig) -> Self {
         let batch = config.batch_size.min(data.len()).max(1);
+        let steps_per_epoch = data.len().div_ceil(batch) as u64;
         let augmenter = (!config.augment.is_off()).then(|| {
             let shape = data
                 .image_shape()
@@ -425,8 +426,10 @@ impl<F: Float> Trainer<F> {
         Self {
             optimizer: Optimizer::new(config.optimizer, network),
             schedule: config.schedule,
-            steps_per_epoch: data.len().div_ceil(batch) as u64,
-            epochs: config.epochs,
+            steps_per_epoch,
+            total_steps: config
+                .steps
+                .map_or(config.epochs as u64 * steps_per_epoch, |s| s as u64),
             l2: F::of(config.l2),
             dropout: config.dropout,
             augmenter,
@@ -461,7 +464,7 @@ impl<F: Float> Trainer<F> {
     /// The learning rate of the next update.
     pub fn lr(&self) -> f64 {
         self.schedule
-            .lr(self.optimizer.steps, self.steps_per_epoch, self.epochs)
+            .lr(self.optimizer.steps, self.steps_per_epoch, self.total_steps)
     }
 
     /// One pass over the samples `order` of `data`: shuffles `order` with `rng`, then steps through
@@ -507,7 +510,7 @@ impl<F: Float> Trainer<F> {
             batch: (step % self.steps_per_epoch) as usize + 1,
             batches: self.steps_per_epoch as usize,
             what,
-            learning_rate: self.schedule.lr(step, self.steps_per_epoch, self.epochs),
+            learning_rate: self.schedule.lr(step, self.steps_per_epoch, self.total_steps),
         }
     }
 }
