@@ -279,17 +279,28 @@ fn pack<F: Float, const W: usize>(block: ArrayView2<F>, packed: &mut [F]) {
         let group = block.slice(s![s * W..(s * W + W).min(lanes), ..]);
         let used = group.nrows();
         if group.strides()[0] == 1 && depth > 1 {
-            // The W lanes lie side by side in memory (a transposed view): copy a depth at a time.
-            for (dst, values) in sliver.chunks_exact_mut(W).zip(group.columns()) {
-                for (d, &v) in dst.iter_mut().zip(values.iter()) {
-                    *d = v;
-                }
+            // The lanes lie side by side in memory (a transposed view): copy a depth at a time.
+            let (origin, stride) = (group.as_ptr(), group.strides()[1]);
+            for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
+                // SAFETY: p < depth and the `used` lanes are consecutive, so these are elements
+                // (0..used, p) of the view `group`, which borrows them.
+                let values = unsafe { std::slice::from_raw_parts(origin.offset(p as isize * stride), used) };
+                dst[..used].copy_from_slice(values);
             }
         } else if let Some(rows) = lane_slices::<F, W>(group) {
-            // Each lane is contiguous (A row-major): take one value from each lane per depth.
-            for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
-                for (d, row) in dst.iter_mut().zip(&rows[..used]) {
-                    *d = row[p];
+            // Each lane is contiguous (A row-major): take one value from each lane per depth. A full
+            // sliver's loop has a fixed trip count, so it unrolls without a check per lane.
+            if used == W {
+                for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
+                    for (d, row) in dst.iter_mut().zip(&rows) {
+                        *d = row[p];
+                    }
+                }
+            } else {
+                for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
+                    for (d, row) in dst.iter_mut().zip(&rows[..used]) {
+                        *d = row[p];
+                    }
                 }
             }
         } else {
@@ -323,6 +334,24 @@ fn store_tile<F: Float>(sums: &Tile<F>, alpha: F, beta: F, c: &mut ArrayViewMut2
     let (rows, cols) = (MR.min(m - i0), NR.min(n - j0));
     let (rs, cs) = (c.strides()[0], c.strides()[1]);
     let origin = c.as_mut_ptr();
+    if cs == 1 && cols == NR {
+        // A whole row of the tile is NR consecutive values: a fixed-length loop that vectorizes.
+        for (i, src) in sums.iter().enumerate().take(rows) {
+            // SAFETY: row i0 + i < m holds columns j0 .. j0 + NR (cols == NR) side by side (cs == 1),
+            // elements of the view c, which this function borrows mutably.
+            let row = unsafe { &mut *origin.offset((i0 + i) as isize * rs + j0 as isize).cast::<[F; NR]>() };
+            if beta == F::zero() {
+                for (d, &sum) in row.iter_mut().zip(src) {
+                    *d = alpha * sum;
+                }
+            } else {
+                for (d, &sum) in row.iter_mut().zip(src) {
+                    *d = alpha * sum + beta * *d;
+                }
+            }
+        }
+        return;
+    }
     for (i, src) in sums.iter().enumerate().take(rows) {
         for (j, &sum) in src.iter().enumerate().take(cols) {
             // SAFETY: i0 + i < m and j0 + j < n, so the offset addresses an element of the view c,
