@@ -27,13 +27,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -d "$data" ] || { echo "accuracy.sh: no data directory $data (give --data DIR)" >&2; exit 2; }
-work=${keep:-$(mktemp -d /tmp/mlp-accuracy.XXXXXX)}
-mkdir -p "$work"
-[ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
-
-echo "building mlp (release)..."
-(cd "$root" && cargo build --release --quiet)
-mlp="$root/target/release/mlp"
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
+bench_setup accuracy
 net=(--hidden 1024,1024 --activation relu --optimizer adam --lr 0.001 --schedule cosine --batch-size 128
      --dropout 0.2 --seed "$seed" --data-dir "$data" --quiet --json)
 

@@ -40,13 +40,9 @@ refs="$root/../shared/bench"
 data=$(cd "$data" && pwd)
 threads=$(nproc)
 
-work=${keep:-$(mktemp -d /tmp/mlp-compare.XXXXXX)}
-mkdir -p "$work"
-[ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
-
-echo "building mlp (release)..."
-(cd "$root" && cargo build --release --quiet)
-mlp="$root/target/release/mlp"
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
+bench_setup compare
 
 impls="mlp"
 py=""
