@@ -56,6 +56,11 @@ fn test_labels() -> PublishedFile {
     KnownDataset::Mnist.split_files(Split::Test)[1]
 }
 
+/// Downloads MNIST's test labels into `dir` from `mirrors` with the `quick` settings.
+fn download_labels(dir: &Path, mirrors: &[&TestServer], record: &mut Record) -> Result<Vec<PathBuf>, DownloadError> {
+    download(KnownDataset::Mnist, &[test_labels()], dir, &quick(mirrors), record)
+}
+
 /// Names in `dir`: nothing may be left half-written, under a real name or a temporary one.
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
@@ -101,14 +106,7 @@ fn a_404_on_the_first_mirror_moves_on_to_the_second_at_once() {
     let good = TestServer::start(mnist, &[Behaviour::Serve]);
     let dir = tempfile::tempdir().unwrap();
     let mut record = Record::default();
-    download(
-        KnownDataset::Mnist,
-        &[test_labels()],
-        dir.path(),
-        &quick(&[&missing, &good]),
-        &mut record,
-    )
-    .unwrap();
+    download_labels(dir.path(), &[&missing, &good], &mut record).unwrap();
 
     let first_url = format!("{}t10k-labels-idx1-ubyte.gz", missing.url);
     assert_eq!(
@@ -130,14 +128,7 @@ fn a_truncated_body_is_retried_and_the_retry_succeeds() {
     let server = TestServer::start(mnist, &[Behaviour::Truncate(1000), Behaviour::Serve]);
     let dir = tempfile::tempdir().unwrap();
     let mut record = Record::default();
-    download(
-        KnownDataset::Mnist,
-        &[test_labels()],
-        dir.path(),
-        &quick(&[&server]),
-        &mut record,
-    )
-    .unwrap();
+    download_labels(dir.path(), &[&server], &mut record).unwrap();
     assert_eq!(record.failures.len(), 1);
     let (_, failure, retry_in) = &record.failures[0];
     assert!(
@@ -153,14 +144,7 @@ fn a_body_always_cut_short_fails_naming_the_mirror_and_leaves_nothing() {
     let Some(mnist) = common::mnist_dir() else { return };
     let server = TestServer::start(mnist, &[Behaviour::Truncate(1000)]);
     let dir = tempfile::tempdir().unwrap();
-    let error = download(
-        KnownDataset::Mnist,
-        &[test_labels()],
-        dir.path(),
-        &quick(&[&server]),
-        &mut Record::default(),
-    )
-    .unwrap_err();
+    let error = download_labels(dir.path(), &[&server], &mut Record::default()).unwrap_err();
     assert!(matches!(error, DownloadError::AllMirrorsFailed { .. }));
     let message = error.to_string();
     let expected = format!(
@@ -181,14 +165,7 @@ fn a_corrupted_body_fails_the_checksum_is_not_kept_and_the_next_mirror_serves() 
     let good = TestServer::start(mnist, &[Behaviour::Serve]);
     let dir = tempfile::tempdir().unwrap();
 
-    let error = download(
-        KnownDataset::Mnist,
-        &[test_labels()],
-        dir.path(),
-        &quick(&[&corrupt]),
-        &mut Record::default(),
-    )
-    .unwrap_err();
+    let error = download_labels(dir.path(), &[&corrupt], &mut Record::default()).unwrap_err();
     assert!(error.to_string().contains(": corrupt: "), "{error}");
     assert_eq!(
         corrupt.requests(),
@@ -198,14 +175,7 @@ fn a_corrupted_body_fails_the_checksum_is_not_kept_and_the_next_mirror_serves() 
     assert_eq!(names_in(dir.path()), Vec::<String>::new());
 
     let mut record = Record::default();
-    download(
-        KnownDataset::Mnist,
-        &[test_labels()],
-        dir.path(),
-        &quick(&[&corrupt, &good]),
-        &mut record,
-    )
-    .unwrap();
+    download_labels(dir.path(), &[&corrupt, &good], &mut record).unwrap();
     assert_eq!(record.failures.len(), 1);
     assert!(record.failures[0].1.starts_with("corrupt: "), "{:?}", record.failures);
     assert_eq!(names_in(dir.path()), ["t10k-labels-idx1-ubyte.gz"]);
@@ -217,14 +187,7 @@ fn a_stalled_server_times_out_quickly_and_is_named() {
     let stalled = TestServer::start(mnist, &[Behaviour::Stall]);
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let error = download(
-        KnownDataset::Mnist,
-        &[test_labels()],
-        dir.path(),
-        &quick(&[&stalled]),
-        &mut Record::default(),
-    )
-    .unwrap_err();
+    let error = download_labels(dir.path(), &[&stalled], &mut Record::default()).unwrap_err();
     let message = error.to_string();
     assert!(
         message.contains(&format!(
