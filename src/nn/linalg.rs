@@ -253,6 +253,7 @@ fn gemm_serial<F: Float>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, 
                     pack::<F, MR>(a.slice(s![i0..i0 + mc, p0..p0 + kc]), packed_a);
                     for (t, b_sliver) in packed_b.chunks_exact(kc * NR).take(nc.div_ceil(NR)).enumerate() {
                         for (s, a_sliver) in packed_a.chunks_exact(kc * MR).take(mc.div_ceil(MR)).enumerate() {
+                            prefetch_tile(&c, i0 + s * MR, j0 + t * NR);
                             let sums = F::tile(kc, a_sliver, b_sliver);
                             store_tile(&sums, alpha, beta, &mut c, i0 + s * MR, j0 + t * NR);
                         }
@@ -325,6 +326,26 @@ fn lane_slices<F: Float, const W: usize>(group: ArrayView2<'_, F>) -> Option<[&[
         *slot = lane.to_slice()?;
     }
     Some(slices)
+}
+
+/// Asks for the rows of C's tile at (i0, j0) to be brought into the cache while the microkernel
+/// computes it: in a large C each tile row is a cache miss, which would otherwise stall the store.
+fn prefetch_tile<F: Float>(c: &ArrayViewMut2<F>, i0: usize, j0: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let rows = MR.min(c.nrows() - i0);
+        let (rs, cs) = (c.strides()[0], c.strides()[1]);
+        let last = (NR.min(c.ncols() - j0) - 1) as isize * cs;
+        for i in 0..rows {
+            let first = (i0 + i) as isize * rs + j0 as isize * cs;
+            for offset in [first, first + last] {
+                // SAFETY: SSE is part of x86_64, and a prefetch is a hint that never faults; the
+                // addresses, (i0 + i, j0) and (i0 + i, j0 + cols - 1), are elements of c anyway.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(c.as_ptr().wrapping_offset(offset).cast()) };
+            }
+        }
+    }
 }
 
 /// c[i0.., j0..] = alpha · sums + beta · c over the part of the tile inside c (which may be all of
