@@ -6,14 +6,16 @@
 //! |--------------|--------------------------------------------------------------------------|
 //! | ceiling      | 2048³ f32 GEMM, all threads (and one thread)                             |
 //! | gemm/*       | the layer shapes of the two nets, including A·Bᵀ (dx = dz·Wᵀ)             |
+//! | sparse/*     | the first layer's forward through the sparse product, by input density   |
 //! | step/seed    | 784-100-10 sigmoid, softmax cross-entropy, batch 100, SGD: `Trainer::step` |
 //! | step/big     | 784-1024-1024-10 relu, batch 128, Adam: the same step                    |
 //! | eval/*       | a forward pass with loss and confusion matrix over 10,000 images          |
 //!
 //! FLOPs count 2 per multiply-add of the matrix products only: a step does forward (x·W), dW = xᵀ·dz
 //! and dx = dz·Wᵀ for every layer but the first; evaluation does the forward products. Threads: all
-//! cores, as `mlp train` by default; `MLP_BENCH_THREADS=1` for one. Images are random bytes (the
-//! cost does not depend on them), so the bench needs no data set.
+//! cores, as `mlp train` by default; `MLP_BENCH_THREADS=1` for one. Images are random, with MNIST's
+//! fraction of nonzero pixels (19.1%: the first layer's products skip the zeros, see `nn::sparse`),
+//! so the bench needs no data set. FLOPs are counted as dense products all the same.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -24,6 +26,7 @@ use criterion::{Criterion, Throughput};
 use mlp::data::augment::Augment;
 use mlp::evaluate::evaluate;
 use mlp::nn::linalg::gemm;
+use mlp::nn::sparse::SparseInput;
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
 use mlp::optim::Method;
 use mlp::schedule::Schedule;
@@ -80,6 +83,28 @@ fn gemm_bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, (m, k, n)
     });
 }
 
+/// x·M for a (m, k) x with a fraction `nonzero` of its values nonzero, through the sparse product of
+/// the first layer (`nn::sparse`), counted as the dense product's FLOPs, to set beside `gemm/*`.
+fn sparse_bench(c: &mut Criterion, pool: &rayon::ThreadPool, (m, k, n): (usize, usize, usize), nonzero: f64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let x = Array2::from_shape_simple_fn((m, k), || {
+        if rng.random_bool(nonzero) {
+            rng.random_range(0.0f32..1.0)
+        } else {
+            0.0
+        }
+    });
+    let w = random_matrix(k, n, &mut rng);
+    let mut out = Array2::<f32>::zeros((m, n));
+    let mut sparse = SparseInput::default();
+    let flops = 2.0 * (m * n * k) as f64;
+    let name = format!("sparse/{m}x{k}x{n}/{:.0}%", 100.0 * nonzero);
+    bench(c, pool, &name, flops, || {
+        assert!(sparse.fill_if_sparse(x.view()), "{name}: denser than the sparse limit");
+        sparse.rows().expect("kept").mul(w.view(), None, out.view_mut());
+    });
+}
+
 /// 2 · multiply-adds of one training step (forward, dW, and dx below the last layer) and of
 /// evaluating `samples` images.
 fn step_and_eval_flops(sizes: &[usize], batch: usize, samples: usize) -> (f64, f64) {
@@ -102,8 +127,8 @@ fn network_benches(
     (optimizer, lr, batch): (Method, f64, usize),
 ) {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
-    let train = common::random_mnist(60_000, &mut rng);
-    let test = common::random_mnist(10_000, &mut rng);
+    let train = common::random_mnist(60_000, common::MNIST_NONZERO, &mut rng);
+    let test = common::random_mnist(10_000, common::MNIST_NONZERO, &mut rng);
     let init = Init::default_for(activation);
     let mut network = Network::<f32>::new(sizes, activation, Loss::CrossEntropy, init, &mut rng);
     let (step_flops, eval_flops) = step_and_eval_flops(sizes, batch, test.len());
@@ -165,7 +190,11 @@ fn main() {
     gemm_bench(&mut c, &single, "ceiling/1-thread", (2048, 2048, 2048), false);
     gemm_bench(&mut c, &pool, "gemm/100x784x100", (100, 784, 100), false);
     gemm_bench(&mut c, &single, "gemm/100x784x100/1-thread", (100, 784, 100), false);
+    for nonzero in [0.1, common::MNIST_NONZERO, mlp::nn::sparse::MAX_DENSITY] {
+        sparse_bench(&mut c, &pool, (100, 784, 100), nonzero);
+    }
     gemm_bench(&mut c, &pool, "gemm/128x784x1024", (128, 784, 1024), false);
+    sparse_bench(&mut c, &pool, (128, 784, 1024), common::MNIST_NONZERO);
     gemm_bench(&mut c, &pool, "gemm/128x1024x1024", (128, 1024, 1024), false);
     gemm_bench(&mut c, &pool, "gemm/128x1024x1024-bt", (128, 1024, 1024), true);
     network_benches(

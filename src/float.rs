@@ -10,6 +10,7 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 use ndarray::{LinalgScalar, ScalarOperand};
 
 use crate::nn::linalg::Kernel;
+use crate::nn::sparse::SparseKernel;
 
 /// A real scalar type the network can be computed in (`f32` or `f64`).
 pub trait Float:
@@ -26,6 +27,7 @@ pub trait Float:
     + Send
     + Sync
     + Kernel
+    + SparseKernel
     + 'static
 {
     /// The nearest value of this type to `x`.

@@ -10,7 +10,22 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
 use super::linalg::gemm;
+use super::sparse::SparseInput;
 use crate::float::Float;
+
+/// What a layer reads: its input batch, or the same values kept as sparse rows and columns (the
+/// first layer of a batch of mostly zeros; see `sparse`).
+#[derive(Clone, Copy, Debug)]
+pub enum Input<'a, F> {
+    Dense(ArrayView2<'a, F>),
+    Sparse(&'a SparseInput<F>),
+}
+
+impl<'a, F> From<ArrayView2<'a, F>> for Input<'a, F> {
+    fn from(x: ArrayView2<'a, F>) -> Self {
+        Self::Dense(x)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dense<F> {
@@ -37,25 +52,37 @@ impl<F: Float> Dense<F> {
     }
 
     /// z = x·W + b; x: (batch, in), z: (batch, out), overwritten.
-    pub fn forward(&self, x: ArrayView2<F>, mut z: ArrayViewMut2<F>) {
-        for mut row in z.rows_mut() {
-            row.assign(&self.bias);
+    pub fn forward<'a>(&self, x: impl Into<Input<'a, F>>, mut z: ArrayViewMut2<F>) {
+        match x.into() {
+            Input::Dense(x) => {
+                for mut row in z.rows_mut() {
+                    row.assign(&self.bias);
+                }
+                gemm(F::one(), x, self.weight.view(), F::one(), &mut z);
+            }
+            Input::Sparse(x) => {
+                let rows = x.rows().expect("forward: the sparse input holds no batch");
+                rows.mul(self.weight.view(), self.bias.as_slice(), z);
+            }
         }
-        gemm(F::one(), x, self.weight.view(), F::one(), &mut z);
     }
 
     /// Given the layer's input x (batch, in) and dz = dL/dz (batch, out), overwrites
     /// dweight (in, out) with xᵀ·dz, dbias (out) with the column sums of dz and, when asked,
     /// dx (batch, in) with dz·Wᵀ.
-    pub fn backward(
+    /// A sparse x must have its columns built (`SparseInput::build_columns`).
+    pub fn backward<'a>(
         &self,
-        x: ArrayView2<F>,
+        x: impl Into<Input<'a, F>>,
         dz: ArrayView2<F>,
         mut dweight: ArrayViewMut2<F>,
         mut dbias: ArrayViewMut1<F>,
         dx: Option<ArrayViewMut2<F>>,
     ) {
-        gemm(F::one(), x.t(), dz, F::zero(), &mut dweight);
+        match x.into() {
+            Input::Dense(x) => gemm(F::one(), x.t(), dz, F::zero(), &mut dweight),
+            Input::Sparse(x) => x.columns().mul(dz, None, dweight.view_mut()),
+        }
         dbias.fill(F::zero());
         for row in dz.axis_iter(Axis(0)) {
             dbias += &row;

@@ -8,6 +8,7 @@ pub mod layer;
 pub mod linalg;
 pub mod loss;
 pub mod network;
+pub mod sparse;
 
 pub use activation::Activation;
 pub use dropout::Dropout;

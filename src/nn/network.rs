@@ -22,8 +22,9 @@ use rand::Rng;
 use super::activation::Activation;
 use super::dropout::{self, Dropout};
 use super::init::Init;
-use super::layer::Dense;
+use super::layer::{Dense, Input};
 use super::loss::Loss;
+use super::sparse::SparseInput;
 use crate::float::Float;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -43,6 +44,8 @@ pub struct Trace<F> {
     deltas: Vec<Array2<F>>,
     /// dropped[i]: layer i's input after dropout, with its mask, when the last forward dropped it.
     dropped: Vec<Option<Dropped<F>>>,
+    /// The first layer's input, when it is mostly zeros: its nonzero values (see `sparse`).
+    sparse_input: SparseInput<F>,
     /// Rows of the current batch.
     rows: usize,
 }
@@ -117,6 +120,7 @@ impl<F: Float> Network<F> {
             outputs: buffers(),
             deltas: buffers(),
             dropped: vec![None; self.layers.len()],
+            sparse_input: SparseInput::default(),
             rows: 0,
         }
     }
@@ -160,7 +164,12 @@ impl<F: Float> Network<F> {
         trace.rows = rows;
         let capacity = trace.outputs[0].nrows();
         let last = self.layers.len() - 1;
-        let Trace { outputs, dropped, .. } = trace;
+        let Trace {
+            outputs,
+            dropped,
+            sparse_input,
+            ..
+        } = trace;
         for (i, layer) in self.layers.iter().enumerate() {
             let (done, rest) = outputs.split_at_mut(i);
             let mut input = if i == 0 { x } else { done[i - 1].slice(s![..rows, ..]) };
@@ -181,7 +190,11 @@ impl<F: Float> Network<F> {
                 input = slot.input.slice(s![..rows, ..]);
             }
             let mut z = rest[0].slice_mut(s![..rows, ..]);
-            layer.forward(input, z.view_mut());
+            if i == 0 && sparse_input.fill_if_sparse(input) {
+                layer.forward(Input::Sparse(sparse_input), z.view_mut());
+            } else {
+                layer.forward(input, z.view_mut());
+            }
             if i < last {
                 self.activation.forward(z);
             }
@@ -199,6 +212,7 @@ impl<F: Float> Network<F> {
             outputs,
             deltas,
             dropped,
+            sparse_input,
             ..
         } = trace;
 
@@ -211,9 +225,16 @@ impl<F: Float> Network<F> {
             let dz = this[0].slice(s![..rows, ..]);
             let dropped = dropped[i].as_ref().filter(|d| d.active);
             let input = match dropped {
-                Some(d) => d.input.slice(s![..rows, ..]),
-                None if i == 0 => x,
-                None => outputs[i - 1].slice(s![..rows, ..]),
+                Some(d) => Input::Dense(d.input.slice(s![..rows, ..])),
+                None if i == 0 => Input::Dense(x),
+                None => Input::Dense(outputs[i - 1].slice(s![..rows, ..])),
+            };
+            // The first layer's forward kept its input (after any dropout) sparse: use the same.
+            let input = if i == 0 && sparse_input.rows().is_some() {
+                sparse_input.build_columns();
+                Input::Sparse(&*sparse_input)
+            } else {
+                input
             };
             let grad = &mut grads.layers[i];
             let dx = below.last_mut().map(|d| d.slice_mut(s![..rows, ..]));

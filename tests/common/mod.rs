@@ -139,11 +139,21 @@ pub fn tiny_mnist(train_n: usize, test_n: usize) -> tempfile::TempDir {
     dir
 }
 
-/// An MNIST-shaped data set (28x28 pixels, ten classes) of random pixels and labels, in memory.
-pub fn random_mnist(samples: usize, rng: &mut rand_chacha::ChaCha8Rng) -> mlp::data::dataset::Dataset {
+/// The fraction of nonzero pixels in MNIST's training images (19.1%), for `random_mnist`.
+pub const MNIST_NONZERO: f64 = 0.191;
+
+/// An MNIST-shaped data set (28x28 pixels, ten classes) of random labels and pixels, a fraction
+/// `nonzero` of them nonzero (`MNIST_NONZERO` for digits' sparsity, 1.0 for a dense input), in memory.
+pub fn random_mnist(samples: usize, nonzero: f64, rng: &mut rand_chacha::ChaCha8Rng) -> mlp::data::dataset::Dataset {
     use rand::RngExt;
     mlp::data::dataset::Dataset {
-        images: ndarray::Array2::from_shape_simple_fn((samples, 784), || rng.random()),
+        images: ndarray::Array2::from_shape_simple_fn((samples, 784), || {
+            if rng.random_bool(nonzero) {
+                rng.random_range(1..=255)
+            } else {
+                0
+            }
+        }),
         labels: (0..samples)
             .map(|_| rng.random_range(0..mlp::data::dataset::CLASSES as u8))
             .collect(),
