@@ -9,6 +9,7 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
 use ndarray::{LinalgScalar, ScalarOperand};
 
+use crate::nn::activation::ActivationKernel;
 use crate::nn::linalg::Kernel;
 use crate::nn::sparse::SparseKernel;
 
@@ -28,6 +29,7 @@ pub trait Float:
     + Sync
     + Kernel
     + SparseKernel
+    + ActivationKernel
     + 'static
 {
     /// The nearest value of this type to `x`.
