@@ -1,6 +1,7 @@
 //! Matrix products for the layers: `C = alpha·A·B + beta·C` on ndarray views of any strides.
 //!
-//! Every product of the network goes through `gemm`. It is a blocked multiply in the BLIS layout:
+//! Every dense product of the network goes through `gemm` (the first layer of a mostly-zero batch
+//! takes `sparse` instead). It is a blocked multiply in the BLIS layout:
 //!
 //! ```text
 //! for each NC-wide panel of columns of B and C:
