@@ -16,7 +16,7 @@
 
 use std::fmt;
 
-use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+use ndarray::{ArrayView2, ArrayViewMut, ArrayViewMut2, Dimension, Zip};
 
 use crate::float::Float;
 use crate::nn::vexp;
@@ -95,14 +95,7 @@ impl Activation {
     pub fn forward<F: Float>(self, mut z: ArrayViewMut2<F>) {
         match self {
             Self::Identity => {}
-            Self::Sigmoid => {
-                if let Some(values) = z.as_slice_memory_order_mut() {
-                    F::sigmoid_in_place(values);
-                } else {
-                    // One value at a time through the same code, so strides never change a result.
-                    z.iter_mut().for_each(|v| F::sigmoid_in_place(std::slice::from_mut(v)));
-                }
-            }
+            Self::Sigmoid => on_slices(z, F::sigmoid_in_place),
             _ => z.mapv_inplace(|v| self.apply(v)),
         }
     }
@@ -121,22 +114,43 @@ impl fmt::Display for Activation {
     }
 }
 
-/// The per-type part of `Activation::forward`: f32 takes the sigmoid of a whole slice with the
-/// vector exponential, f64 (gradient checks) value by value with std's `exp`.
+/// The per-type part of the element-wise exponentials (`Activation::forward`'s sigmoid, the
+/// softmax): f32 takes whole slices with the vector exponential of `vexp`, f64 (gradient checks)
+/// goes value by value with std's `exp`.
 pub trait ActivationKernel: Sized {
     /// sigmoid(v) for every value v, in place.
     fn sigmoid_in_place(values: &mut [Self]);
+    /// e^v for every value v, in place.
+    fn exp_in_place(values: &mut [Self]);
 }
 
 impl ActivationKernel for f32 {
     fn sigmoid_in_place(values: &mut [f32]) {
         vexp::sigmoid_in_place(values);
     }
+
+    fn exp_in_place(values: &mut [f32]) {
+        vexp::exp_in_place(values);
+    }
 }
 
 impl ActivationKernel for f64 {
     fn sigmoid_in_place(values: &mut [f64]) {
         values.iter_mut().for_each(|v| *v = sigmoid(*v));
+    }
+
+    fn exp_in_place(values: &mut [f64]) {
+        values.iter_mut().for_each(|v| *v = v.exp());
+    }
+}
+
+/// Runs `f` on the values of `a` as one slice when they lie contiguously in memory, else on each
+/// value alone: through the same code either way, so strides never change a result.
+pub fn on_slices<F, D: Dimension>(mut a: ArrayViewMut<F, D>, f: impl Fn(&mut [F])) {
+    if let Some(values) = a.as_slice_memory_order_mut() {
+        f(values);
+    } else {
+        a.iter_mut().for_each(|v| f(std::slice::from_mut(v)));
     }
 }
 

@@ -18,7 +18,7 @@ use std::fmt;
 
 use ndarray::{ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
 
-use super::activation::Activation;
+use super::activation::{Activation, on_slices};
 use crate::float::Float;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -147,14 +147,12 @@ pub fn log_sum_exp<F: Float>(z: impl Iterator<Item = F> + Clone) -> F {
     max + sum.ln()
 }
 
-/// Softmax of one row in place, shifted by the row's maximum.
+/// Softmax of one row in place, shifted by the row's maximum; in f32 on the vector exponential.
 pub fn softmax_in_place<F: Float>(mut row: ArrayViewMut1<F>) {
     let max = row.fold(F::neg_infinity(), |m, &v| m.max(v));
-    let mut sum = F::zero();
-    for v in row.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v;
-    }
+    row.mapv_inplace(|v| v - max);
+    on_slices(row.view_mut(), F::exp_in_place);
+    let sum = row.fold(F::zero(), |sum, &v| sum + v);
     let inv = F::one() / sum;
     row.mapv_inplace(|v| v * inv);
 }

@@ -225,16 +225,14 @@ impl<F: Float> Network<F> {
             let dz = this[0].slice(s![..rows, ..]);
             let dropped = dropped[i].as_ref().filter(|d| d.active);
             let input = match dropped {
+                // The first layer's forward kept its input (after any dropout) sparse: use the same.
+                _ if i == 0 && sparse_input.rows().is_some() => {
+                    sparse_input.build_columns();
+                    Input::Sparse(&*sparse_input)
+                }
                 Some(d) => Input::Dense(d.input.slice(s![..rows, ..])),
                 None if i == 0 => Input::Dense(x),
                 None => Input::Dense(outputs[i - 1].slice(s![..rows, ..])),
-            };
-            // The first layer's forward kept its input (after any dropout) sparse: use the same.
-            let input = if i == 0 && sparse_input.rows().is_some() {
-                sparse_input.build_columns();
-                Input::Sparse(&*sparse_input)
-            } else {
-                input
             };
             let grad = &mut grads.layers[i];
             let dx = below.last_mut().map(|d| d.slice_mut(s![..rows, ..]));
