@@ -29,8 +29,11 @@ pub const MAX_DENSITY: f64 = 0.3;
 /// more than a smaller share saves): a batch-100 MNIST forward with 100 outputs has 1.5·10⁶.
 const PARALLEL_MIN_WORK: usize = 1 << 19;
 
-/// Columns of the output computed together: 8 vectors of 8 f32, held in registers.
-const BLOCK: usize = 64;
+/// Columns of the output computed together: 13 vectors of 8 f32 held in registers, which with the
+/// broadcast value and a masked load fill AVX2's 16. A 100-unit layer is then one pass over each
+/// row's nonzeros, reading every weight row it needs once (64 columns and a second pass measured
+/// 5% slower evaluating MNIST's training set).
+const BLOCK: usize = 104;
 
 /// A sparse batch x kept by rows, for forward, and by columns, for backward.
 #[derive(Clone, Debug)]
@@ -425,7 +428,12 @@ mod avx2 {
                 5 => vectors::<5>(x, first, block, out),
                 6 => vectors::<6>(x, first, block, out),
                 7 => vectors::<7>(x, first, block, out),
-                _ => vectors::<8>(x, first, block, out),
+                8 => vectors::<8>(x, first, block, out),
+                9 => vectors::<9>(x, first, block, out),
+                10 => vectors::<10>(x, first, block, out),
+                11 => vectors::<11>(x, first, block, out),
+                12 => vectors::<12>(x, first, block, out),
+                _ => vectors::<13>(x, first, block, out),
             }
         }
     }
@@ -528,15 +536,15 @@ mod tests {
     #[test]
     fn products_match_the_dense_ones_on_edge_widths() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        // Widths around the 8-lane vector and the 64-column block, and a row with no nonzero value.
+        // Widths around the 8-lane vector and the 104-column block, and a row with no nonzero value.
         for (rows, k, n) in [
             (7, 30, 1),
             (5, 19, 8),
             (9, 40, 9),
-            (4, 33, 63),
-            (6, 50, 64),
-            (3, 70, 65),
-            (17, 100, 130),
+            (4, 33, 103),
+            (6, 50, 104),
+            (3, 70, 105),
+            (17, 100, 230),
         ] {
             let mut x = sparse_random(rows, k, 0.2, &mut rng);
             x.row_mut(rows / 2).fill(0.0);
@@ -563,15 +571,18 @@ mod tests {
     fn f32_vector_kernel_agrees_with_f64() {
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let x = sparse_random(33, 784, 0.19, &mut rng);
-        let m = sparse_random(784, 100, 1.0, &mut rng);
         let mut sparse = SparseInput::<f32>::default();
         assert!(sparse.fill_if_sparse(x.mapv(|v| v as f32).view()));
-        let mut got = Array2::<f32>::zeros((33, 100));
-        sparse
-            .rows()
-            .unwrap()
-            .mul(m.mapv(|v| v as f32).view(), None, got.view_mut());
-        assert_close(&got.mapv(f64::from), &dense_product(&x, &m), 1e-5);
+        // Every vector count of a block, a masked tail, and more than one block.
+        for n in [1, 8, 9, 17, 36, 64, 65, 100, 103, 104, 105, 209] {
+            let m = sparse_random(784, n, 1.0, &mut rng);
+            let mut got = Array2::<f32>::zeros((33, n));
+            sparse
+                .rows()
+                .unwrap()
+                .mul(m.mapv(|v| v as f32).view(), None, got.view_mut());
+            assert_close(&got.mapv(f64::from), &dense_product(&x, &m), 1e-5);
+        }
     }
 
     #[test]
