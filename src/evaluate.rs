@@ -1,7 +1,7 @@
 //! Evaluation of a network on a whole data set: mean loss, accuracy and the confusion matrix.
 //!
-//! Runs forward only, in blocks of rows spread over the thread pool, each worker reusing one input
-//! buffer and one trace.
+//! Runs forward only, in blocks of rows spread over the thread pool, each worker reusing its input
+//! buffers (dense, and sparse for mostly-zero images) and one trace.
 
 use ndarray::{Array2, s};
 use rayon::prelude::*;
@@ -10,7 +10,9 @@ use crate::data::dataset::{CLASSES, Dataset};
 use crate::float::Float;
 use crate::metrics::{Accuracy, ConfusionMatrix};
 use crate::nn::Network;
+use crate::nn::layer::Input;
 use crate::nn::network::argmax_rows;
+use crate::nn::sparse::SparseInput;
 
 /// Rows per forward pass during evaluation: large enough for efficient matrix products, small
 /// enough that the activations stay a few megabytes.
@@ -44,12 +46,17 @@ pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
             || {
                 let x = Array2::<F>::zeros((block, data.features()));
                 let t = Array2::<F>::zeros((block, CLASSES));
-                (x, t, network.trace(block))
+                (x, SparseInput::default(), t, network.trace(block))
             },
-            |(x, t, trace), chunk| {
+            |(x, sparse_x, t, trace), chunk| {
                 let rows = chunk.len();
-                data.gather(chunk, x.slice_mut(s![..rows, ..]), t.slice_mut(s![..rows, ..]));
-                let logits = network.forward(x.slice(s![..rows, ..]), trace);
+                let input = if data.gather_sparse(chunk, sparse_x, t.slice_mut(s![..rows, ..])) {
+                    Input::Sparse(&*sparse_x)
+                } else {
+                    data.gather(chunk, x.slice_mut(s![..rows, ..]), t.slice_mut(s![..rows, ..]));
+                    Input::Dense(x.slice(s![..rows, ..]))
+                };
+                let logits = network.forward(input, trace);
                 let loss = network.loss.total(logits, t.slice(s![..rows, ..])).as_f64();
                 (loss, argmax_rows(logits).collect())
             },

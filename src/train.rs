@@ -35,6 +35,8 @@ use crate::data::samples::Samples;
 use crate::evaluate::evaluate;
 use crate::float::Float;
 use crate::metrics::Accuracy;
+use crate::nn::layer::Input;
+use crate::nn::sparse::SparseInput;
 use crate::nn::{Dropout, Gradients, Network, Trace};
 use crate::optim::{Method, Optimizer};
 use crate::schedule::{Decay, Schedule};
@@ -407,6 +409,10 @@ pub struct Trainer<F> {
     /// (batch, inputs) and (batch, outputs): the current mini-batch.
     x: Array2<F>,
     t: Array2<F>,
+    /// The current mini-batch's inputs instead of `x` when the samples gather them sparse.
+    sparse_x: SparseInput<F>,
+    /// Whether batches may be gathered sparse: nothing (augmentation, dropout of inputs) needs them dense.
+    may_gather_sparse: bool,
     trace: Trace<F>,
     grads: Gradients<F>,
 }
@@ -432,9 +438,11 @@ impl<F: Float> Trainer<F> {
                 .map_or(config.epochs as u64 * steps_per_epoch, |s| s as u64),
             l2: F::of(config.l2),
             dropout: config.dropout,
+            may_gather_sparse: augmenter.is_none() && config.dropout.rate_before(0) == 0.0,
             augmenter,
             x: Array2::zeros((batch, data.inputs())),
             t: Array2::zeros((batch, data.outputs())),
+            sparse_x: SparseInput::default(),
             trace: network.trace(batch),
             grads: network.zero_gradients(),
         }
@@ -446,17 +454,24 @@ impl<F: Float> Trainer<F> {
     pub fn step<R: Rng>(&mut self, network: &mut Network<F>, data: &impl Samples, indices: &[usize], rng: &mut R) -> F {
         let rows = indices.len();
         let (mut x, mut t) = (self.x.slice_mut(s![..rows, ..]), self.t.slice_mut(s![..rows, ..]));
-        data.gather(indices, x.view_mut(), t.view_mut());
-        if let Some(augmenter) = &mut self.augmenter {
-            augmenter.apply(x.view_mut(), rng);
-        }
-        let logits = if self.dropout == Dropout::OFF {
-            network.forward(x.view(), &mut self.trace)
+        let sparse = self.may_gather_sparse && data.gather_sparse(indices, &mut self.sparse_x, t.view_mut());
+        let input = if sparse {
+            self.sparse_x.build_columns();
+            Input::Sparse(&self.sparse_x)
         } else {
-            network.forward_dropout(x.view(), &mut self.trace, self.dropout, rng)
+            data.gather(indices, x.view_mut(), t.view_mut());
+            if let Some(augmenter) = &mut self.augmenter {
+                augmenter.apply(x.view_mut(), rng);
+            }
+            Input::Dense(x.view())
+        };
+        let logits = if self.dropout == Dropout::OFF {
+            network.forward(input, &mut self.trace)
+        } else {
+            network.forward_dropout(input, &mut self.trace, self.dropout, rng)
         };
         let loss = network.loss(logits, t.view(), self.l2);
-        network.backward(x.view(), &mut self.trace, t.view(), self.l2, &mut self.grads);
+        network.backward(input, &mut self.trace, t.view(), self.l2, &mut self.grads);
         self.optimizer.step(network, &self.grads, self.lr());
         loss
     }
@@ -517,13 +532,117 @@ impl<F: Float> Trainer<F> {
 
 #[cfg(test)]
 mod tests {
-    use ndarray::Array2;
-    use rand::SeedableRng;
+    use ndarray::{Array2, ArrayViewMut2};
+    use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
+    use crate::data::dataset::CLASSES;
     use crate::data::scaling::Scaling;
     use crate::nn::{Activation, Dropout, Init, Loss};
+
+    /// A data set that can only be gathered dense: the network then finds each batch's zeros itself.
+    struct DenseOnly<'a>(&'a Dataset);
+
+    impl Samples for DenseOnly<'_> {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+
+        fn inputs(&self) -> usize {
+            self.0.features()
+        }
+
+        fn outputs(&self) -> usize {
+            CLASSES
+        }
+
+        fn gather<F: Float>(&self, indices: &[usize], x: ArrayViewMut2<F>, t: ArrayViewMut2<F>) {
+            self.0.gather(indices, x, t);
+        }
+    }
+
+    /// A 36-10-10 net after two epochs on `data` in batches of 8, and the loss of every batch.
+    fn trained(data: &impl Samples, dropout: Dropout) -> (Network<f32>, Vec<f64>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut network = Network::new(
+            &[36, 10, 10],
+            Activation::Sigmoid,
+            Loss::CrossEntropy,
+            Init::Xavier,
+            &mut rng,
+        );
+        let config = TrainConfig {
+            epochs: 2,
+            steps: None,
+            batch_size: 8,
+            optimizer: Method::Sgd,
+            schedule: Schedule::constant(0.5),
+            l2: 1e-3,
+            dropout,
+            augment: Augment::default(),
+            patience: None,
+        };
+        let mut trainer = Trainer::new(&network, data, &config);
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut losses = Vec::new();
+        for _ in 0..config.epochs {
+            trainer
+                .epoch(&mut network, data, &mut order, &mut rng, usize::MAX, |loss| {
+                    losses.push(loss)
+                })
+                .unwrap();
+        }
+        (network, losses)
+    }
+
+    #[test]
+    fn batches_gathered_sparse_train_exactly_as_dense_ones() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let images = Array2::from_shape_simple_fn((44, 36), || {
+            if rng.random_bool(0.2) {
+                rng.random_range(1..=255)
+            } else {
+                0
+            }
+        });
+        let labels = (0..44).map(|i| (i % CLASSES) as u8).collect();
+        let data = Dataset::new(images, labels, 6, 6);
+        let mut t = Array2::<f32>::zeros((2, CLASSES));
+        assert!(
+            data.gather_sparse(&[3, 1], &mut SparseInput::default(), t.view_mut()),
+            "the data set gathers sparse"
+        );
+        for dropout in [
+            Dropout::OFF,
+            Dropout {
+                input: 0.0,
+                hidden: 0.3,
+            },
+            Dropout {
+                input: 0.2,
+                hidden: 0.0,
+            },
+        ] {
+            let (sparse, sparse_losses) = trained(&data, dropout);
+            let (dense, dense_losses) = trained(&DenseOnly(&data), dropout);
+            assert_eq!(sparse_losses.len(), 12);
+            assert_eq!(sparse_losses, dense_losses, "dropout {dropout:?}");
+            assert_eq!(sparse, dense, "dropout {dropout:?}");
+        }
+    }
+
+    #[test]
+    fn a_scaling_that_moves_zero_gathers_dense() {
+        let images = Array2::from_shape_fn((4, 4), |(i, j)| u8::from(i == j) * 200);
+        let mut data = Dataset::new(images, vec![0, 1, 2, 3], 2, 2);
+        let mut t = Array2::<f32>::zeros((1, CLASSES));
+        assert!(data.gather_sparse(&[2], &mut SparseInput::default(), t.view_mut()));
+        data.scaling = Scaling::standard_for(data.images()).unwrap();
+        t.fill(7.0);
+        assert!(!data.gather_sparse(&[2], &mut SparseInput::default(), t.view_mut()));
+        assert!(t.iter().all(|&v| v == 7.0), "nothing written when refused");
+    }
 
     /// Runs `healthy` epochs, then lets `break_network` have its way with the 4-3-10 net, then runs one
     /// more epoch: SGD at `learning_rate` on four 2x2 images in batches of two. Returns the last
@@ -533,13 +652,8 @@ mod tests {
         learning_rate: f64,
         break_network: impl FnOnce(&mut Network<f32>),
     ) -> (Result<(), Diverged>, usize) {
-        let data = Dataset {
-            images: Array2::from_shape_fn((4, 4), |(i, j)| (40 * i + 10 * j) as u8),
-            labels: vec![0, 1, 2, 3],
-            rows: 2,
-            cols: 2,
-            scaling: Scaling::Unit,
-        };
+        let images = Array2::from_shape_fn((4, 4), |(i, j)| (40 * i + 10 * j) as u8);
+        let data = Dataset::new(images, vec![0, 1, 2, 3], 2, 2);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let sizes = [4, 3, 10];
         let mut network = Network::new(&sizes, Activation::Sigmoid, Loss::CrossEntropy, Init::Xavier, &mut rng);

@@ -203,7 +203,7 @@ fn finds_every_usual_spelling_compressed_or_not() {
         write(dir.path(), labels_name, &encode(&labels));
         let set = load_split(&data_dir(dir.path()), Split::Train).unwrap();
         assert_eq!((set.len(), set.rows, set.cols), (1, 2, 2));
-        assert_eq!(set.images.row(0).to_vec(), vec![0, 64, 128, 255]);
+        assert_eq!(set.images().row(0).to_vec(), vec![0, 64, 128, 255]);
         assert_eq!(set.labels, vec![7]);
     }
 }
@@ -303,6 +303,6 @@ fn real_mnist_loads_with_the_published_shapes() {
     // The first training labels of MNIST are 5, 0, 4, 1, 9 (as every tutorial shows).
     assert_eq!(&train.labels[..5], &[5, 0, 4, 1, 9]);
     // Pixel mean on [0, 1] is 0.1307 (../shared/data/README.md).
-    let mean = train.images.iter().map(|&p| f64::from(p)).sum::<f64>() / (train.images.len() as f64 * 255.0);
+    let mean = train.images().iter().map(|&p| f64::from(p)).sum::<f64>() / (train.images().len() as f64 * 255.0);
     assert!((mean - 0.1307).abs() < 1e-4, "mean {mean}");
 }

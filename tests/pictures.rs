@@ -84,7 +84,7 @@ fn show_draws_the_chosen_digits_pixel_for_pixel() {
     assert_eq!(picture.dimensions(), layout.size());
     let test = split(data.path(), Split::Test);
     for k in 0..6 {
-        assert_tile_is_grey_image(&picture, layout, k, test.images.row(7 + k).as_slice().unwrap(), 10);
+        assert_tile_is_grey_image(&picture, layout, k, test.images().row(7 + k).as_slice().unwrap(), 10);
     }
 }
 
@@ -112,7 +112,7 @@ fn show_random_picks_distinct_digits_and_repeats_them_for_a_seed() {
         .iter()
         .map(|tile| {
             let matches: Vec<usize> = (0..train.len())
-                .filter(|&i| train.images.row(i).as_slice().unwrap() == tile.as_slice())
+                .filter(|&i| train.images().row(i).as_slice().unwrap() == tile.as_slice())
                 .collect();
             assert_eq!(matches.len(), 1, "each tile is exactly one training digit");
             matches[0]
@@ -150,7 +150,13 @@ fn show_draws_real_mnist_digits_with_their_labels() {
     let layout = GridLayout::new(12, (28, 28), 4, 3, true);
     assert_eq!(picture.dimensions(), layout.size());
     for k in 0..12 {
-        assert_tile_is_grey_image(&picture, layout, k, train.images.row(1000 + k).as_slice().unwrap(), 28);
+        assert_tile_is_grey_image(
+            &picture,
+            layout,
+            k,
+            train.images().row(1000 + k).as_slice().unwrap(),
+            28,
+        );
     }
 }
 
@@ -546,7 +552,7 @@ fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
     let layout = GridLayout::new(12, (10, 10), 10, 3, true);
     assert_eq!(picture.dimensions(), layout.size());
     for (k, &i) in wrong.iter().take(12).enumerate() {
-        assert_tile_is_grey_image(&picture, layout, k, test.images.row(i).as_slice().unwrap(), 10);
+        assert_tile_is_grey_image(&picture, layout, k, test.images().row(i).as_slice().unwrap(), 10);
     }
     // Whole files only: no temporary files are left beside them.
     let names: Vec<String> = fs::read_dir(work.path())

@@ -28,7 +28,7 @@ const DIGITS: usize = 1000;
 const MARGIN_POINTS: f64 = 3.0;
 
 fn digit(test: &Dataset, i: usize) -> GrayImage {
-    GrayImage::from_raw(28, 28, test.images.row(i).to_vec()).unwrap()
+    GrayImage::from_raw(28, 28, test.images().row(i).to_vec()).unwrap()
 }
 
 fn invert(image: &GrayImage) -> GrayImage {
@@ -137,7 +137,7 @@ fn mnist_digits_as_pictures_are_recognised_as_often_as_the_originals() {
     // The originals, as one raw IDX batch: used as they are, without preprocessing.
     let batch = work.path().join("originals.idx");
     let pixels = test
-        .images
+        .images()
         .slice(ndarray::s![..DIGITS, ..])
         .to_owned()
         .into_raw_vec_and_offset()

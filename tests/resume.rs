@@ -39,13 +39,7 @@ fn images(n: usize, offset: usize) -> Dataset {
             };
         }
     }
-    Dataset {
-        images,
-        labels,
-        rows: 6,
-        cols: 6,
-        scaling: Scaling::Unit,
-    }
+    Dataset::new(images, labels, 6, 6)
 }
 
 fn config() -> TrainConfig {

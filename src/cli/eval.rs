@@ -160,7 +160,7 @@ fn draw_errors(path: &Path, data: &Dataset, predictions: &[usize], max: usize) -
         .iter()
         .take(max)
         .map(|&i| {
-            let pixels = data.images.row(i);
+            let pixels = data.images().row(i);
             let caption = format!("{}→{}", data.labels[i], predictions[i]);
             grid::grey_tile(
                 pixels.as_slice().expect("image rows are contiguous"),

@@ -85,7 +85,7 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         .map(|&i| {
             let caption = args.labels.then(|| data.labels[i].to_string());
             grid::grey_tile(
-                data.images.row(i).as_slice().expect("image rows are contiguous"),
+                data.images().row(i).as_slice().expect("image rows are contiguous"),
                 data.cols as u32,
                 caption,
             )

@@ -431,7 +431,7 @@ fn start(args: &TrainArgs, out: PathBuf) -> anyhow::Result<Run> {
     }
     let scaling = match args.scaling {
         ScalingName::Unit => Scaling::Unit,
-        ScalingName::Standard => Scaling::standard_for(&train_set.images).with_context(|| {
+        ScalingName::Standard => Scaling::standard_for(train_set.images()).with_context(|| {
             format!(
                 "--scaling standard: every training pixel in {} has the same value",
                 data_dir.path.display()

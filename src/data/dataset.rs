@@ -7,6 +7,7 @@
 
 use std::env;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayViewMut2, Axis, Zip};
 use rand::SeedableRng;
@@ -15,8 +16,10 @@ use rand_chacha::ChaCha8Rng;
 
 use super::catalog::KnownDataset;
 use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
+use super::nonzero::NonzeroPixels;
 use super::scaling::Scaling;
 use crate::float::Float;
+use crate::nn::sparse::SparseInput;
 
 /// Number of classes in MNIST-like data sets (digits 0-9, or Fashion-MNIST's ten kinds of clothing).
 pub const CLASSES: usize = 10;
@@ -31,13 +34,17 @@ pub const DATA_DIR_ENV: &str = "MLP_DATA_DIR";
 /// A labelled image set: `images` is (samples, rows * cols) of raw pixels, `labels` is (samples).
 #[derive(Clone, Debug)]
 pub struct Dataset {
-    pub images: Array2<u8>,
+    /// Private, so that `nonzero` cannot fall out of step with it.
+    images: Array2<u8>,
     pub labels: Vec<u8>,
     pub rows: usize,
     pub cols: usize,
     /// How `gather` turns pixels into inputs; `Unit` as loaded. Set it to the model's before
     /// evaluating a model.
     pub scaling: Scaling,
+    /// The images' nonzero pixels, for `gather_sparse`; found at its first call (`None` inside when
+    /// the images are not mostly zeros).
+    nonzero: OnceLock<Option<NonzeroPixels>>,
 }
 
 /// Which part of a data set to use.
@@ -249,13 +256,43 @@ impl Dataset {
         }
         let images = Array2::from_shape_vec((samples, rows * cols), pixels)
             .expect("the IDX reader checked that the payload matches the dimensions");
-        Ok(Self {
-            images,
+        Ok(Self::new(images, labels, rows, cols))
+    }
+
+    /// A set of `images` (samples, rows * cols) of raw pixels with their `labels`, scaled `Unit`.
+    ///
+    /// # Panics
+    /// When the shapes disagree or a label is not a class; files go through `from_files`, which
+    /// says what is wrong with them instead.
+    pub fn new(images: Array2<u8>, labels: Vec<u8>, rows: usize, cols: usize) -> Self {
+        assert_eq!(images.nrows(), labels.len(), "a data set needs one label per image");
+        assert_eq!(
+            images.ncols(),
+            rows * cols,
+            "a data set's images are rows x cols pixels"
+        );
+        assert!(
+            labels.iter().all(|&l| usize::from(l) < CLASSES),
+            "a data set's labels are classes below {CLASSES}"
+        );
+        Self {
+            // Rows of pixels are read as slices.
+            images: if images.is_standard_layout() {
+                images
+            } else {
+                images.as_standard_layout().into_owned()
+            },
             labels,
             rows,
             cols,
             scaling: Scaling::Unit,
-        })
+            nonzero: OnceLock::new(),
+        }
+    }
+
+    /// (samples, rows * cols): the raw pixels.
+    pub fn images(&self) -> &Array2<u8> {
+        &self.images
     }
 
     pub fn len(&self) -> usize {
@@ -264,13 +301,10 @@ impl Dataset {
 
     /// The samples `indices`, in that order, as a data set of their own.
     pub fn select(&self, indices: &[usize]) -> Self {
-        Self {
-            images: self.images.select(Axis(0), indices),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
-            rows: self.rows,
-            cols: self.cols,
-            scaling: self.scaling,
-        }
+        let labels = indices.iter().map(|&i| self.labels[i]).collect();
+        let mut selected = Self::new(self.images.select(Axis(0), indices), labels, self.rows, self.cols);
+        selected.scaling = self.scaling;
+        selected
     }
 
     /// Splits off `n` samples for validation, chosen by `seed`: returns (the rest, in their order;
@@ -298,12 +332,40 @@ impl Dataset {
 
     /// Scales the samples `indices` into `x` (batch, features) by `self.scaling`, and writes their
     /// one-hot labels into `targets` (batch, CLASSES). Both views must have `indices.len()` rows.
-    pub fn gather<F: Float>(&self, indices: &[usize], mut x: ArrayViewMut2<F>, mut targets: ArrayViewMut2<F>) {
+    pub fn gather<F: Float>(&self, indices: &[usize], mut x: ArrayViewMut2<F>, targets: ArrayViewMut2<F>) {
         let scaled: [F; 256] = self.scaling.table();
-        for ((&i, mut x_row), mut t_row) in indices.iter().zip(x.rows_mut()).zip(targets.rows_mut()) {
+        for (&i, mut x_row) in indices.iter().zip(x.rows_mut()) {
             Zip::from(&mut x_row)
                 .and(self.images.row(i))
                 .for_each(|xv, &p| *xv = scaled[usize::from(p)]);
+        }
+        self.one_hot(indices, targets);
+    }
+
+    /// `gather` into sparse rows (see `nonzero`), when the images are mostly zeros and the scaling
+    /// keeps 0 at 0 (`Unit`); returns whether it did. When it did not, x and targets are untouched.
+    pub fn gather_sparse<F: Float>(
+        &self,
+        indices: &[usize],
+        x: &mut SparseInput<F>,
+        targets: ArrayViewMut2<F>,
+    ) -> bool {
+        let scaled: [F; 256] = self.scaling.table();
+        if scaled[0] != F::zero() {
+            return false;
+        }
+        let nonzero = self.nonzero.get_or_init(|| NonzeroPixels::of(self.images.view()));
+        let Some(nonzero) = nonzero else {
+            return false;
+        };
+        nonzero.gather(indices, &scaled, x);
+        self.one_hot(indices, targets);
+        true
+    }
+
+    /// The labels of the samples `indices` as rows of `targets` (batch, CLASSES).
+    fn one_hot<F: Float>(&self, indices: &[usize], mut targets: ArrayViewMut2<F>) {
+        for (&i, mut t_row) in indices.iter().zip(targets.rows_mut()) {
             t_row.fill(F::zero());
             t_row[usize::from(self.labels[i])] = F::one();
         }

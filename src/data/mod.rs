@@ -1,4 +1,4 @@
-//! Data: the IDX file format, MNIST-like data sets built on it, the `Samples` the training loop
+//! Data: the IDX file format, MNIST-like data sets built on it (and their nonzero pixels), the `Samples` the training loop
 //! cuts mini-batches from, small CSV tables of numbers, pictures made MNIST-style, and the data
 //! sets known by name with their download.
 
@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod dataset;
 pub mod download;
 pub mod idx;
+pub mod nonzero;
 pub mod preprocess;
 pub mod samples;
 pub mod scaling;

@@ -9,6 +9,7 @@ use ndarray::ArrayViewMut2;
 use super::augment::ImageShape;
 use super::dataset::{CLASSES, Dataset};
 use crate::float::Float;
+use crate::nn::sparse::SparseInput;
 
 pub trait Samples {
     /// Number of samples.
@@ -32,6 +33,12 @@ pub trait Samples {
     /// Writes the samples `indices` into `x` (indices.len(), inputs) and their targets into
     /// `t` (indices.len(), outputs).
     fn gather<F: Float>(&self, indices: &[usize], x: ArrayViewMut2<F>, t: ArrayViewMut2<F>);
+
+    /// `gather` with the inputs as sparse rows, when the samples keep theirs so (mostly-zero
+    /// images); returns whether it did. When it did not, nothing was written: use `gather`.
+    fn gather_sparse<F: Float>(&self, _indices: &[usize], _x: &mut SparseInput<F>, _t: ArrayViewMut2<F>) -> bool {
+        false
+    }
 }
 
 impl Samples for Dataset {
@@ -57,5 +64,9 @@ impl Samples for Dataset {
 
     fn gather<F: Float>(&self, indices: &[usize], x: ArrayViewMut2<F>, t: ArrayViewMut2<F>) {
         Dataset::gather(self, indices, x, t);
+    }
+
+    fn gather_sparse<F: Float>(&self, indices: &[usize], x: &mut SparseInput<F>, t: ArrayViewMut2<F>) -> bool {
+        Dataset::gather_sparse(self, indices, x, t)
     }
 }

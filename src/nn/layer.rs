@@ -21,6 +21,30 @@ pub enum Input<'a, F> {
     Sparse(&'a SparseInput<F>),
 }
 
+impl<F: Float> Input<'_, F> {
+    /// Rows of the batch.
+    pub fn rows(&self) -> usize {
+        match self {
+            Input::Dense(x) => x.nrows(),
+            Input::Sparse(x) => x.rows().map_or(0, |rows| rows.rows()),
+        }
+    }
+}
+
+impl<'a, F> Input<'a, F> {
+    /// The same input for a shorter lifetime (array views are invariant in theirs), so that it can
+    /// share a variable with inputs borrowed for one layer.
+    pub fn reborrow<'b>(self) -> Input<'b, F>
+    where
+        'a: 'b,
+    {
+        match self {
+            Input::Dense(x) => Input::Dense(x.reborrow()),
+            Input::Sparse(x) => Input::Sparse(x),
+        }
+    }
+}
+
 impl<'a, F> From<ArrayView2<'a, F>> for Input<'a, F> {
     fn from(x: ArrayView2<'a, F>) -> Self {
         Self::Dense(x)

@@ -26,6 +26,7 @@ use std::cell::RefCell;
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, s};
 
+use crate::cache;
 use crate::float::Float;
 
 /// Rows of the register tile.
@@ -332,19 +333,14 @@ fn lane_slices<F: Float, const W: usize>(group: ArrayView2<'_, F>) -> Option<[&[
 /// Asks for the rows of C's tile at (i0, j0) to be brought into the cache while the microkernel
 /// computes it: in a large C each tile row is a cache miss, which would otherwise stall the store.
 fn prefetch_tile<F: Float>(c: &ArrayViewMut2<F>, i0: usize, j0: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let rows = MR.min(c.nrows() - i0);
-        let (rs, cs) = (c.strides()[0], c.strides()[1]);
-        let last = (NR.min(c.ncols() - j0) - 1) as isize * cs;
-        for i in 0..rows {
-            let first = (i0 + i) as isize * rs + j0 as isize * cs;
-            for offset in [first, first + last] {
-                // SAFETY: SSE is part of x86_64, and a prefetch is a hint that never faults; the
-                // addresses, (i0 + i, j0) and (i0 + i, j0 + cols - 1), are elements of c anyway.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(c.as_ptr().wrapping_offset(offset).cast()) };
-            }
+    let rows = MR.min(c.nrows() - i0);
+    let (rs, cs) = (c.strides()[0], c.strides()[1]);
+    let last = (NR.min(c.ncols() - j0) - 1) as isize * cs;
+    for i in 0..rows {
+        let first = (i0 + i) as isize * rs + j0 as isize * cs;
+        // (i0 + i, j0) and (i0 + i, j0 + cols - 1): the first and last line of the tile's row.
+        for offset in [first, first + last] {
+            cache::prefetch(c.as_ptr().wrapping_offset(offset));
         }
     }
 }

@@ -137,29 +137,31 @@ impl<F: Float> Network<F> {
     }
 
     /// Runs x (batch, inputs) through the network; returns the logits (batch, outputs), which stay
-    /// in `trace` with every hidden output for `backward`.
-    pub fn forward<'t>(&self, x: ArrayView2<F>, trace: &'t mut Trace<F>) -> ArrayView2<'t, F> {
-        self.run_forward(x, trace, None)
+    /// in `trace` with every hidden output for `backward`. x is a dense batch (kept sparse for the
+    /// first layer when it is mostly zeros) or one already sparse.
+    pub fn forward<'a, 't>(&self, x: impl Into<Input<'a, F>>, trace: &'t mut Trace<F>) -> ArrayView2<'t, F> {
+        self.run_forward(x.into(), trace, None)
     }
 
     /// `forward` for training with `dropout`, its masks drawn from `rng` and kept in `trace`.
-    pub fn forward_dropout<'t>(
+    /// Dropout before the first layer needs a dense x.
+    pub fn forward_dropout<'a, 't>(
         &self,
-        x: ArrayView2<F>,
+        x: impl Into<Input<'a, F>>,
         trace: &'t mut Trace<F>,
         dropout: Dropout,
         rng: &mut dyn Rng,
     ) -> ArrayView2<'t, F> {
-        self.run_forward(x, trace, Some((dropout, rng)))
+        self.run_forward(x.into(), trace, Some((dropout, rng)))
     }
 
     fn run_forward<'t>(
         &self,
-        x: ArrayView2<F>,
+        x: Input<F>,
         trace: &'t mut Trace<F>,
         mut dropout: Option<(Dropout, &mut dyn Rng)>,
     ) -> ArrayView2<'t, F> {
-        let rows = x.nrows();
+        let rows = x.rows();
         trace.ensure_capacity(self, rows);
         trace.rows = rows;
         let capacity = trace.outputs[0].nrows();
@@ -172,12 +174,19 @@ impl<F: Float> Network<F> {
         } = trace;
         for (i, layer) in self.layers.iter().enumerate() {
             let (done, rest) = outputs.split_at_mut(i);
-            let mut input = if i == 0 { x } else { done[i - 1].slice(s![..rows, ..]) };
+            let mut input = if i == 0 {
+                x.reborrow()
+            } else {
+                Input::Dense(done[i - 1].slice(s![..rows, ..]))
+            };
             let rate = dropout.as_ref().map_or(0.0, |(d, _)| d.rate_before(i));
             if let Some(slot) = &mut dropped[i] {
                 slot.active = false;
             }
             if let Some((_, rng)) = dropout.as_mut().filter(|_| rate > 0.0) {
+                let Input::Dense(dense) = input else {
+                    panic!("dropout before the first layer needs the batch dense, not sparse");
+                };
                 let slot = dropped[i].get_or_insert_with(|| Dropped {
                     mask: Array2::zeros((capacity, layer.inputs())),
                     input: Array2::zeros((capacity, layer.inputs())),
@@ -185,16 +194,20 @@ impl<F: Float> Network<F> {
                 });
                 let mut mask = slot.mask.slice_mut(s![..rows, ..]);
                 dropout::draw_mask(rate, mask.view_mut(), &mut **rng);
-                dropout::forward(input, mask.view(), slot.input.slice_mut(s![..rows, ..]));
+                dropout::forward(dense, mask.view(), slot.input.slice_mut(s![..rows, ..]));
                 slot.active = true;
-                input = slot.input.slice(s![..rows, ..]);
+                input = Input::Dense(slot.input.slice(s![..rows, ..]));
+            }
+            if i == 0 {
+                // Backward takes the first layer's input from here when x was dense.
+                if let Input::Dense(dense) = input
+                    && sparse_input.fill_if_sparse(dense)
+                {
+                    input = Input::Sparse(&*sparse_input);
+                }
             }
             let mut z = rest[0].slice_mut(s![..rows, ..]);
-            if i == 0 && sparse_input.fill_if_sparse(input) {
-                layer.forward(Input::Sparse(sparse_input), z.view_mut());
-            } else {
-                layer.forward(input, z.view_mut());
-            }
+            layer.forward(input, z.view_mut());
             if i < last {
                 self.activation.forward(z);
             }
@@ -203,10 +216,19 @@ impl<F: Float> Network<F> {
     }
 
     /// Backward pass for the batch `x` that `trace` holds, against targets `t` (batch, outputs).
-    /// Overwrites `grads` with the gradient of the mean loss plus the L2 penalty `l2`.
-    pub fn backward(&self, x: ArrayView2<F>, trace: &mut Trace<F>, t: ArrayView2<F>, l2: F, grads: &mut Gradients<F>) {
+    /// Overwrites `grads` with the gradient of the mean loss plus the L2 penalty `l2`. A sparse x
+    /// must have its columns built (`SparseInput::build_columns`).
+    pub fn backward<'a>(
+        &self,
+        x: impl Into<Input<'a, F>>,
+        trace: &mut Trace<F>,
+        t: ArrayView2<F>,
+        l2: F,
+        grads: &mut Gradients<F>,
+    ) {
+        let x = x.into();
         let rows = trace.rows;
-        assert_eq!(x.nrows(), rows, "backward needs the batch that forward saw");
+        assert_eq!(x.rows(), rows, "backward needs the batch that forward saw");
         let last = self.layers.len() - 1;
         let Trace {
             outputs,
@@ -225,13 +247,14 @@ impl<F: Float> Network<F> {
             let dz = this[0].slice(s![..rows, ..]);
             let dropped = dropped[i].as_ref().filter(|d| d.active);
             let input = match dropped {
-                // The first layer's forward kept its input (after any dropout) sparse: use the same.
+                _ if i == 0 && matches!(x, Input::Sparse(_)) => x.reborrow(),
+                // The first layer's forward kept its dense input (after any dropout) sparse: use the same.
                 _ if i == 0 && sparse_input.rows().is_some() => {
                     sparse_input.build_columns();
                     Input::Sparse(&*sparse_input)
                 }
                 Some(d) => Input::Dense(d.input.slice(s![..rows, ..])),
-                None if i == 0 => Input::Dense(x),
+                None if i == 0 => x.reborrow(),
                 None => Input::Dense(outputs[i - 1].slice(s![..rows, ..])),
             };
             let grad = &mut grads.layers[i];

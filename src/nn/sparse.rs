@@ -11,9 +11,11 @@
 //! ```
 //!
 //! Both are the same operation, a weighted sum of rows of a dense matrix for each sparse row, done
-//! by `combine_rows`. A dense batch (standard scaling, most other data sets) takes the dense products
-//! of `linalg` instead. Each sum runs over the nonzero values in order, on one thread, so results are
-//! the same for any thread count.
+//! by `combine_block`. A dense batch (standard scaling, most other data sets) takes the dense
+//! products of `linalg` instead. A data set of mostly-zero images keeps their nonzero pixels
+//! (`data::nonzero`) and gathers a batch straight into sparse rows (`SparseInput::fill_rows`). Each
+//! sum runs over the nonzero values in order, on one thread, so results are the same for any
+//! thread count.
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis, s};
 
@@ -66,7 +68,19 @@ impl<F: Float> SparseInput<F> {
         self.active
     }
 
-    /// The current batch by rows, when the last `fill_if_sparse` kept it.
+    /// Keeps the batch of `rows` x `columns` that `write_row(r, indices, values)` gives row by row:
+    /// it appends row r's nonzero values to `values` and their columns to `indices`. For inputs
+    /// already kept sparse (`data::nonzero`), which skip the dense batch and its scan.
+    ///
+    /// # Panics
+    /// When a row's indices and values differ in number, or a column is `columns` or more.
+    pub fn fill_rows(&mut self, rows: usize, columns: usize, write_row: impl FnMut(usize, &mut Vec<u32>, &mut Vec<F>)) {
+        self.rows.fill_with(rows, columns, write_row);
+        self.active = true;
+        self.has_columns = false;
+    }
+
+    /// The current batch by rows, when the last fill kept it.
     pub fn rows(&self) -> Option<&SparseRows<F>> {
         self.active.then_some(&self.rows)
     }
@@ -150,6 +164,26 @@ impl<F: Float> SparseRows<F> {
             self.starts.push(self.values.len());
         }
         true
+    }
+
+    /// Fills these rows with `write_row`'s, as `SparseInput::fill_rows` says.
+    fn fill_with(&mut self, rows: usize, columns: usize, mut write_row: impl FnMut(usize, &mut Vec<u32>, &mut Vec<F>)) {
+        self.reset(rows, columns);
+        for r in 0..rows {
+            let start = self.indices.len();
+            write_row(r, &mut self.indices, &mut self.values);
+            assert_eq!(
+                self.indices.len(),
+                self.values.len(),
+                "sparse rows: row {r} has indices and values of different numbers"
+            );
+            // The products read rows of m by these indices without bounds checks.
+            assert!(
+                self.indices[start..].iter().all(|&j| (j as usize) < columns),
+                "sparse rows: row {r} has a column past {columns}"
+            );
+            self.starts.push(self.values.len());
+        }
     }
 
     /// Fills `t` with the transpose of these rows: its row j holds column j's values, in row order.

@@ -146,19 +146,15 @@ pub const MNIST_NONZERO: f64 = 0.191;
 /// `nonzero` of them nonzero (`MNIST_NONZERO` for digits' sparsity, 1.0 for a dense input), in memory.
 pub fn random_mnist(samples: usize, nonzero: f64, rng: &mut rand_chacha::ChaCha8Rng) -> mlp::data::dataset::Dataset {
     use rand::RngExt;
-    mlp::data::dataset::Dataset {
-        images: ndarray::Array2::from_shape_simple_fn((samples, 784), || {
-            if rng.random_bool(nonzero) {
-                rng.random_range(1..=255)
-            } else {
-                0
-            }
-        }),
-        labels: (0..samples)
-            .map(|_| rng.random_range(0..mlp::data::dataset::CLASSES as u8))
-            .collect(),
-        rows: 28,
-        cols: 28,
-        scaling: mlp::data::scaling::Scaling::Unit,
-    }
+    let images = ndarray::Array2::from_shape_simple_fn((samples, 784), || {
+        if rng.random_bool(nonzero) {
+            rng.random_range(1..=255)
+        } else {
+            0
+        }
+    });
+    let labels = (0..samples)
+        .map(|_| rng.random_range(0..mlp::data::dataset::CLASSES as u8))
+        .collect();
+    mlp::data::dataset::Dataset::new(images, labels, 28, 28)
 }
