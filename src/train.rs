@@ -456,7 +456,6 @@ impl<F: Float> Trainer<F> {
         let (mut x, mut t) = (self.x.slice_mut(s![..rows, ..]), self.t.slice_mut(s![..rows, ..]));
         let sparse = self.may_gather_sparse && data.gather_sparse(indices, &mut self.sparse_x, t.view_mut());
         let input = if sparse {
-            self.sparse_x.build_columns();
             Input::Sparse(&self.sparse_x)
         } else {
             data.gather(indices, x.view_mut(), t.view_mut());

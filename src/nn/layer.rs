@@ -94,7 +94,6 @@ impl<F: Float> Dense<F> {
     /// Given the layer's input x (batch, in) and dz = dL/dz (batch, out), overwrites
     /// dweight (in, out) with xᵀ·dz, dbias (out) with the column sums of dz and, when asked,
     /// dx (batch, in) with dz·Wᵀ.
-    /// A sparse x must have its columns built (`SparseInput::build_columns`).
     pub fn backward<'a>(
         &self,
         x: impl Into<Input<'a, F>>,
@@ -105,7 +104,10 @@ impl<F: Float> Dense<F> {
     ) {
         match x.into() {
             Input::Dense(x) => gemm(F::one(), x.t(), dz, F::zero(), &mut dweight),
-            Input::Sparse(x) => x.columns().mul(dz, None, dweight.view_mut()),
+            Input::Sparse(x) => x
+                .rows()
+                .expect("backward: the sparse input holds no batch")
+                .mul_transposed(dz, dweight.view_mut()),
         }
         dbias.fill(F::zero());
         for row in dz.axis_iter(Axis(0)) {

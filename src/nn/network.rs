@@ -216,8 +216,7 @@ impl<F: Float> Network<F> {
     }
 
     /// Backward pass for the batch `x` that `trace` holds, against targets `t` (batch, outputs).
-    /// Overwrites `grads` with the gradient of the mean loss plus the L2 penalty `l2`. A sparse x
-    /// must have its columns built (`SparseInput::build_columns`).
+    /// Overwrites `grads` with the gradient of the mean loss plus the L2 penalty `l2`.
     pub fn backward<'a>(
         &self,
         x: impl Into<Input<'a, F>>,
@@ -249,10 +248,7 @@ impl<F: Float> Network<F> {
             let input = match dropped {
                 _ if i == 0 && matches!(x, Input::Sparse(_)) => x.reborrow(),
                 // The first layer's forward kept its dense input (after any dropout) sparse: use the same.
-                _ if i == 0 && sparse_input.rows().is_some() => {
-                    sparse_input.build_columns();
-                    Input::Sparse(&*sparse_input)
-                }
+                _ if i == 0 && sparse_input.rows().is_some() => Input::Sparse(&*sparse_input),
                 Some(d) => Input::Dense(d.input.slice(s![..rows, ..])),
                 None if i == 0 => x.reborrow(),
                 None => Input::Dense(outputs[i - 1].slice(s![..rows, ..])),

@@ -3,7 +3,7 @@
 //! About 81% of the pixels of an MNIST digit are 0 (the background), so most of the multiply-adds of
 //! x·W and xᵀ·dz, the first layer's forward and weight gradient, add nothing. When a batch is sparse
 //! enough (at most `MAX_DENSITY` of its values nonzero), the network keeps it as a list of its
-//! nonzero values by rows and, for backward, by columns, and the first layer computes
+//! nonzero values by rows, backward transposes them to columns, and the first layer computes
 //!
 //! ```text
 //! forward:   z[i, :] = b + Σ_{j: x[i,j] ≠ 0} x[i,j] · W[j, :]       (rows of x)
@@ -11,11 +11,15 @@
 //! ```
 //!
 //! Both are the same operation, a weighted sum of rows of a dense matrix for each sparse row, done
-//! by `combine_block`. A dense batch (standard scaling, most other data sets) takes the dense
+//! by `combine_block`. Backward's threads each transpose the columns whose rows of dW they sum, so
+//! that the transpose is shared out too. A dense batch (standard scaling, most other data sets) takes the dense
 //! products of `linalg` instead. A data set of mostly-zero images keeps their nonzero pixels
 //! (`data::nonzero`) and gathers a batch straight into sparse rows (`SparseInput::fill_rows`). Each
 //! sum runs over the nonzero values in order, on one thread, so results are the same for any
 //! thread count.
+
+use std::cell::RefCell;
+use std::ops::Range;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis, s};
 
@@ -37,25 +41,19 @@ const PARALLEL_MIN_WORK: usize = 1 << 19;
 /// 5% slower evaluating MNIST's training set).
 const BLOCK: usize = 104;
 
-/// A sparse batch x kept by rows, for forward, and by columns, for backward.
+/// A sparse batch x kept by rows (backward transposes them as it goes: `SparseRows::mul_transposed`).
 #[derive(Clone, Debug)]
 pub struct SparseInput<F> {
     rows: SparseRows<F>,
-    /// xᵀ by rows; built from `rows` by `build_columns`, only when backward needs it.
-    columns: SparseRows<F>,
     /// Whether `rows` holds the current batch (it was sparse enough).
     active: bool,
-    /// Whether `columns` is the transpose of the current `rows`.
-    has_columns: bool,
 }
 
 impl<F> Default for SparseInput<F> {
     fn default() -> Self {
         Self {
             rows: SparseRows::default(),
-            columns: SparseRows::default(),
             active: false,
-            has_columns: false,
         }
     }
 }
@@ -64,40 +62,24 @@ impl<F: Float> SparseInput<F> {
     /// Keeps `x` (batch, inputs) if it is sparse enough; returns whether it did (see `MAX_DENSITY`).
     pub fn fill_if_sparse(&mut self, x: ArrayView2<F>) -> bool {
         self.active = self.rows.fill_if_sparse(x);
-        self.has_columns = false;
         self.active
     }
 
     /// Keeps the batch of `rows` x `columns` that `write_row(r, indices, values)` gives row by row:
-    /// it appends row r's nonzero values to `values` and their columns to `indices`. For inputs
-    /// already kept sparse (`data::nonzero`), which skip the dense batch and its scan.
+    /// it appends row r's nonzero values to `values` and their columns, increasing, to `indices`.
+    /// For inputs already kept sparse (`data::nonzero`), which skip the dense batch and its scan.
     ///
     /// # Panics
-    /// When a row's indices and values differ in number, or a column is `columns` or more.
+    /// When a row's indices and values differ in number, or its columns do not increase or reach
+    /// `columns`.
     pub fn fill_rows(&mut self, rows: usize, columns: usize, write_row: impl FnMut(usize, &mut Vec<u32>, &mut Vec<F>)) {
         self.rows.fill_with(rows, columns, write_row);
         self.active = true;
-        self.has_columns = false;
     }
 
     /// The current batch by rows, when the last fill kept it.
     pub fn rows(&self) -> Option<&SparseRows<F>> {
         self.active.then_some(&self.rows)
-    }
-
-    /// Builds xᵀ by rows for backward, once per batch; the batch must have been kept.
-    pub fn build_columns(&mut self) {
-        assert!(self.active, "no sparse batch to transpose");
-        if !self.has_columns {
-            self.rows.transpose_into(&mut self.columns);
-            self.has_columns = true;
-        }
-    }
-
-    /// xᵀ by rows, as `build_columns` left it.
-    pub fn columns(&self) -> &SparseRows<F> {
-        assert!(self.has_columns, "the sparse batch's columns were not built");
-        &self.columns
     }
 }
 
@@ -141,12 +123,17 @@ impl<F: Float> SparseRows<F> {
         self.columns = columns;
         self.indices.clear();
         self.values.clear();
+        self.starts.clear();
+        self.reserve(rows, columns);
+        self.starts.push(0);
+    }
+
+    /// Makes room for a matrix of `rows` x `columns` with no zeros.
+    fn reserve(&mut self, rows: usize, columns: usize) {
         // The vector path of `push_nonzeros` writes 8 values at a time, up to 7 past the last.
         self.indices.reserve(rows * columns + 8);
         self.values.reserve(rows * columns + 8);
-        self.starts.clear();
         self.starts.reserve(rows + 1);
-        self.starts.push(0);
     }
 
     /// Fills these rows with the nonzero values of `x` (rows, columns) when at most `MAX_DENSITY`
@@ -177,44 +164,112 @@ impl<F: Float> SparseRows<F> {
                 self.values.len(),
                 "sparse rows: row {r} has indices and values of different numbers"
             );
-            // The products read rows of m by these indices without bounds checks.
+            // The products read rows of m by these indices without bounds checks, and the
+            // transpose finds a range of columns in a row by binary search.
+            let row = &self.indices[start..];
             assert!(
-                self.indices[start..].iter().all(|&j| (j as usize) < columns),
-                "sparse rows: row {r} has a column past {columns}"
+                row.windows(2).all(|pair| pair[0] < pair[1]) && row.last().is_none_or(|&j| (j as usize) < columns),
+                "sparse rows: row {r}'s columns do not increase from 0 to below {columns}"
             );
             self.starts.push(self.values.len());
         }
     }
 
-    /// Fills `t` with the transpose of these rows: its row j holds column j's values, in row order.
-    pub fn transpose_into(&self, t: &mut SparseRows<F>) {
-        let (rows, columns) = (self.rows(), self.columns);
-        t.reset(columns, rows);
+    /// Fills `t` with the transpose of these rows' `columns`: its row j holds column
+    /// `columns.start + j`'s values, in row order. `t` keeps room for a transpose of every column.
+    fn transpose_into(&self, columns: Range<usize>, t: &mut SparseRows<F>) {
+        let (rows, width) = (self.rows(), columns.len());
+        t.reset(width, rows);
+        // Each row's columns increase, so the range's values in it are one run, found by bisection.
+        let run = |r: usize| {
+            let (indices, values) = self.row(r);
+            let from = indices.partition_point(|&j| (j as usize) < columns.start);
+            let to = indices.partition_point(|&j| (j as usize) < columns.end);
+            (&indices[from..to], &values[from..to])
+        };
         // Counting sort by column: count, then turn the counts into each column's start.
-        t.starts.resize(columns + 1, 0);
-        t.indices.resize(self.values.len(), 0);
-        t.values.resize(self.values.len(), F::zero());
-        for &j in &self.indices {
-            t.starts[j as usize + 1] += 1;
+        t.starts.resize(width + 1, 0);
+        for r in 0..rows {
+            for &j in run(r).0 {
+                t.starts[j as usize - columns.start + 1] += 1;
+            }
         }
-        for j in 0..columns {
+        for j in 0..width {
             t.starts[j + 1] += t.starts[j];
         }
-        // `next[j]` is where column j's next value goes: the first `columns` starts, advanced as filled.
+        t.indices.resize(t.starts[width], 0);
+        t.values.resize(t.starts[width], F::zero());
+        // `next[j]` is where column j's next value goes: the first `width` starts, advanced as filled.
         let mut next = std::mem::take(&mut t.starts);
         for r in 0..rows {
-            let (indices, values) = self.row(r);
+            let (indices, values) = run(r);
             for (&j, &v) in indices.iter().zip(values) {
-                let slot = &mut next[j as usize];
+                let slot = &mut next[j as usize - columns.start];
                 t.indices[*slot] = r as u32;
                 t.values[*slot] = v;
                 *slot += 1;
             }
         }
         // After filling, next[j] is column j's end, which is column j + 1's start.
-        next.copy_within(..columns, 1);
+        next.copy_within(..width, 1);
         next[0] = 0;
         t.starts = next;
+    }
+
+    /// out = selfᵀ · m: self (rows, k), m (rows, n) in standard layout, out (k, n); the first
+    /// layer's weight gradient xᵀ·dz. Each thread transposes the columns of self whose rows of out
+    /// it computes, into a buffer of its own, and sums them as `mul` does.
+    pub fn mul_transposed(&self, m: ArrayView2<F>, out: ArrayViewMut2<F>) {
+        let n = m.ncols();
+        assert_eq!(
+            m.nrows(),
+            self.rows(),
+            "sparse product: x has {} rows but m {}",
+            self.rows(),
+            m.nrows()
+        );
+        assert_eq!(
+            out.dim(),
+            (self.columns, n),
+            "sparse product: the output is not {}x{n}",
+            self.columns
+        );
+        let m = m.to_slice().expect("sparse product: m must be in standard layout");
+        // Room in every thread's buffer for the transpose of all of self, made on all of them at
+        // once: otherwise a thread taking its first share in a later batch would allocate then.
+        let (rows, columns) = (self.rows(), self.columns);
+        if F::with_transpose(|t| t.values.capacity() < rows * columns + 8) {
+            let make_room = || F::with_transpose(|t| t.reserve(columns, rows));
+            rayon::broadcast(|_| make_room());
+            make_room();
+        }
+        let parts = self.parts(n);
+        self.mul_transposed_columns(0, m, n, out, parts);
+    }
+
+    /// Rows `first..first + out.nrows()` of selfᵀ · m, in `parts` pieces side by side.
+    fn mul_transposed_columns(&self, first: usize, m: &[F], n: usize, out: ArrayViewMut2<F>, parts: usize) {
+        let rows = out.nrows();
+        if parts > 1 && rows > 1 {
+            let left = parts / 2;
+            let cut = rows * left / parts;
+            let (top, bottom) = out.split_at(Axis(0), cut);
+            rayon::join(
+                || self.mul_transposed_columns(first, m, n, top, left),
+                || self.mul_transposed_columns(first + cut, m, n, bottom, parts - left),
+            );
+            return;
+        }
+        F::with_transpose(|t| {
+            self.transpose_into(first..first + rows, t);
+            t.mul_rows(0, m, n, None, out, 1);
+        });
+    }
+
+    /// How many threads a product of these rows with a matrix of `n` columns is worth.
+    fn parts(&self, n: usize) -> usize {
+        let work = self.starts.last().copied().unwrap_or(0) * n;
+        (work / PARALLEL_MIN_WORK).clamp(1, rayon::current_num_threads())
     }
 
     /// out = self · m (+ `init` on every row, when given): self (rows, k), m (k, n) in standard
@@ -239,8 +294,7 @@ impl<F: Float> SparseRows<F> {
             "sparse product: init is not {n} long"
         );
         let m = m.to_slice().expect("sparse product: m must be in standard layout");
-        let work = self.starts.last().copied().unwrap_or(0) * n;
-        let parts = (work / PARALLEL_MIN_WORK).clamp(1, rayon::current_num_threads());
+        let parts = self.parts(n);
         self.mul_rows(0, m, n, init, out, parts);
     }
 
@@ -289,6 +343,15 @@ pub trait SparseKernel: Sized + 'static {
 
     /// Appends the nonzero values of `row` to `values` and their positions in it to `indices`.
     fn push_nonzeros(row: &[Self], indices: &mut Vec<u32>, values: &mut Vec<Self>);
+
+    /// Runs `f` on this thread's buffer for a transpose, kept between calls so that a training
+    /// step allocates nothing. `f` must not start work on other threads: the buffer is lent out.
+    fn with_transpose<R>(f: impl FnOnce(&mut SparseRows<Self>) -> R) -> R;
+}
+
+thread_local! {
+    static TRANSPOSE_F32: RefCell<SparseRows<f32>> = RefCell::default();
+    static TRANSPOSE_F64: RefCell<SparseRows<f64>> = RefCell::default();
 }
 
 /// `push_nonzeros` in plain Rust: eight values at a time, a bit per nonzero value, then one step
@@ -333,6 +396,10 @@ impl SparseKernel for f64 {
     fn push_nonzeros(row: &[f64], indices: &mut Vec<u32>, values: &mut Vec<f64>) {
         push_nonzeros_portable(row, indices, values);
     }
+
+    fn with_transpose<R>(f: impl FnOnce(&mut SparseRows<f64>) -> R) -> R {
+        TRANSPOSE_F64.with(|t| f(&mut t.borrow_mut()))
+    }
 }
 
 impl SparseKernel for f32 {
@@ -372,6 +439,10 @@ impl SparseKernel for f32 {
             return;
         }
         push_nonzeros_portable(row, indices, values);
+    }
+
+    fn with_transpose<R>(f: impl FnOnce(&mut SparseRows<f32>) -> R) -> R {
+        TRANSPOSE_F32.with(|t| f(&mut t.borrow_mut()))
     }
 }
 
@@ -594,9 +665,8 @@ mod tests {
 
             // xᵀ·dz, as the first layer's weight gradient.
             let dz = sparse_random(rows, n, 1.0, &mut rng);
-            sparse.build_columns();
             let mut got = Array2::zeros((k, n));
-            sparse.columns().mul(dz.view(), None, got.view_mut());
+            sparse.rows().unwrap().mul_transposed(dz.view(), got.view_mut());
             assert_close(&got, &dense_product(&x.t().to_owned(), &dz), 1e-12);
         }
     }
@@ -672,18 +742,41 @@ mod tests {
     }
 
     #[test]
+    fn rows_given_whole_are_checked() {
+        let fill = |row: Vec<u32>| {
+            std::panic::catch_unwind(|| {
+                let mut sparse = SparseInput::<f32>::default();
+                sparse.fill_rows(1, 10, |_, indices, values| {
+                    values.extend(row.iter().map(|&j| j as f32 + 1.0));
+                    indices.extend(&row);
+                });
+            })
+            .is_ok()
+        };
+        assert!(fill(vec![]));
+        assert!(fill(vec![0, 4, 9]));
+        assert!(!fill(vec![0, 4, 10]), "a column past the matrix");
+        assert!(!fill(vec![4, 0]), "decreasing columns");
+        assert!(!fill(vec![3, 3]), "a column twice");
+    }
+
+    #[test]
     fn results_are_bit_identical_for_any_thread_count() {
         let mut rng = ChaCha8Rng::seed_from_u64(6);
         let x = sparse_random(100, 784, 0.19, &mut rng).mapv(|v| v as f32);
         let m = sparse_random(784, 100, 1.0, &mut rng).mapv(|v| v as f32);
+        // x·m and xᵀ·dz (with m for dz), each cut into as many pieces as there are threads.
         let product = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
                 let mut sparse = SparseInput::default();
                 assert!(sparse.fill_if_sparse(x.view()));
+                let rows = sparse.rows().unwrap();
                 let mut out = Array2::<f32>::zeros((100, 100));
-                sparse.rows().unwrap().mul(m.view(), None, out.view_mut());
-                out
+                rows.mul(m.view(), None, out.view_mut());
+                let mut transposed = Array2::<f32>::zeros((784, 100));
+                rows.mul_transposed(m.slice(s![..100, ..]), transposed.view_mut());
+                (out, transposed)
             })
         };
         let one = product(1);
