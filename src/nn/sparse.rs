@@ -243,26 +243,11 @@ impl<F: Float> SparseRows<F> {
             rayon::broadcast(|_| make_room());
             make_room();
         }
-        let parts = self.parts(n);
-        self.mul_transposed_columns(0, m, n, out, parts);
-    }
-
-    /// Rows `first..first + out.nrows()` of selfᵀ · m, in `parts` pieces side by side.
-    fn mul_transposed_columns(&self, first: usize, m: &[F], n: usize, out: ArrayViewMut2<F>, parts: usize) {
-        let rows = out.nrows();
-        if parts > 1 && rows > 1 {
-            let left = parts / 2;
-            let cut = rows * left / parts;
-            let (top, bottom) = out.split_at(Axis(0), cut);
-            rayon::join(
-                || self.mul_transposed_columns(first, m, n, top, left),
-                || self.mul_transposed_columns(first + cut, m, n, bottom, parts - left),
-            );
-            return;
-        }
-        F::with_transpose(|t| {
-            self.transpose_into(first..first + rows, t);
-            t.mul_rows(0, m, n, None, out, 1);
+        in_pieces(0, out, self.parts(n), &|first, out: ArrayViewMut2<F>| {
+            F::with_transpose(|t| {
+                self.transpose_into(first..first + out.nrows(), t);
+                t.combine_rows(0, m, n, None, out);
+            })
         });
     }
 
@@ -294,25 +279,14 @@ impl<F: Float> SparseRows<F> {
             "sparse product: init is not {n} long"
         );
         let m = m.to_slice().expect("sparse product: m must be in standard layout");
-        let parts = self.parts(n);
-        self.mul_rows(0, m, n, init, out, parts);
+        in_pieces(0, out, self.parts(n), &|first, out| {
+            self.combine_rows(first, m, n, init, out)
+        });
     }
 
-    /// Rows `first..first + out.nrows()` of the product, in `parts` pieces of rows side by side.
-    /// Within a piece, the outer loop runs over blocks of columns, so that one block of m's columns
-    /// stays in cache for all the rows.
-    fn mul_rows(&self, first: usize, m: &[F], n: usize, init: Option<&[F]>, mut out: ArrayViewMut2<F>, parts: usize) {
-        let rows = out.nrows();
-        if parts > 1 && rows > 1 {
-            let left = parts / 2;
-            let cut = rows * left / parts;
-            let (top, bottom) = out.split_at(Axis(0), cut);
-            rayon::join(
-                || self.mul_rows(first, m, n, init, top, left),
-                || self.mul_rows(first + cut, m, n, init, bottom, parts - left),
-            );
-            return;
-        }
+    /// Rows `first..first + out.nrows()` of the product, on this thread. The outer loop runs over
+    /// blocks of columns, so that one block of m's columns stays in cache for all the rows.
+    fn combine_rows(&self, first: usize, m: &[F], n: usize, init: Option<&[F]>, mut out: ArrayViewMut2<F>) {
         for c0 in (0..n).step_by(BLOCK) {
             let width = BLOCK.min(n - c0);
             let block = Block {
@@ -322,6 +296,28 @@ impl<F: Float> SparseRows<F> {
             };
             F::combine_block(self, first, block, out.slice_mut(s![.., c0..c0 + width]));
         }
+    }
+}
+
+/// Runs `piece(first, rows)` on `parts` pieces of `out`'s rows side by side, `first` being the
+/// piece's first row counted from `first_row`.
+fn in_pieces<F: Float>(
+    first_row: usize,
+    out: ArrayViewMut2<F>,
+    parts: usize,
+    piece: &(impl Fn(usize, ArrayViewMut2<F>) + Sync),
+) {
+    let rows = out.nrows();
+    if parts > 1 && rows > 1 {
+        let left = parts / 2;
+        let cut = rows * left / parts;
+        let (top, bottom) = out.split_at(Axis(0), cut);
+        rayon::join(
+            || in_pieces(first_row, top, left, piece),
+            || in_pieces(first_row + cut, bottom, parts - left, piece),
+        );
+    } else {
+        piece(first_row, out);
     }
 }
 
