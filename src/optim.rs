@@ -24,6 +24,7 @@
 
 use std::fmt;
 
+use multiversion::multiversion;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -141,38 +142,33 @@ impl<F: Float> Optimizer<F> {
     }
 
     /// One update of every weight and bias of `network` from `grads` with learning rate `lr`.
-    pub fn step(&mut self, network: &mut Network<F>, grads: &Gradients<F>, lr: f64) {
+    /// Returns whether every updated parameter is finite: the check rides on the update's own pass
+    /// over memory, where a separate pass would stream every parameter again.
+    pub fn step(&mut self, network: &mut Network<F>, grads: &Gradients<F>, lr: f64) -> bool {
         self.steps += 1;
         let t = self.steps as f64;
         let params = network.parameters_mut().zip(grads.slices());
+        let mut finite = true;
         match self.method {
             Method::Sgd => {
                 let lr = F::of(lr);
                 for ((_, theta), grad) in params {
-                    theta
-                        .par_chunks_mut(PIECE)
-                        .zip(grad.par_chunks(PIECE))
-                        .for_each(|(theta, grad)| {
-                            for (w, &g) in theta.iter_mut().zip(grad) {
-                                *w -= lr * g;
-                            }
-                        });
+                    finite &= in_pieces(theta.par_chunks_mut(PIECE).zip(grad.par_chunks(PIECE)), |(theta, grad)| {
+                        sgd(theta, grad, lr)
+                    });
                 }
             }
             Method::Momentum { momentum } | Method::Nesterov { momentum } => {
                 let nesterov = matches!(self.method, Method::Nesterov { .. });
                 let (lr, mu) = (F::of(lr), F::of(momentum));
                 for (p, ((_, theta), grad)) in params.enumerate() {
-                    theta
+                    let pieces = theta
                         .par_chunks_mut(PIECE)
                         .zip(grad.par_chunks(PIECE))
-                        .zip(self.buffers[0][p].par_chunks_mut(PIECE))
-                        .for_each(|((theta, grad), velocity)| {
-                            for ((w, &g), v) in theta.iter_mut().zip(grad).zip(velocity) {
-                                *v = mu * *v + g;
-                                *w -= lr * if nesterov { g + mu * *v } else { *v };
-                            }
-                        });
+                        .zip(self.buffers[0][p].par_chunks_mut(PIECE));
+                    finite &= in_pieces(pieces, |((theta, grad), velocity)| {
+                        momentum_update(theta, grad, velocity, lr, mu, nesterov)
+                    });
                 }
             }
             Method::Adam { beta1, beta2, eps } | Method::AdamW { beta1, beta2, eps, .. } => {
@@ -181,31 +177,104 @@ impl<F: Float> Optimizer<F> {
                     _ => F::one(),
                 };
                 // m̂ / (√v̂ + ε) = (m / c₁) / (√v / √c₂ + ε) with cᵢ = 1 - βᵢᵗ.
-                let step_size = F::of(lr / (1.0 - beta1.powf(t)));
-                let inv_sqrt_c2 = F::of(1.0 / (1.0 - beta2.powf(t)).sqrt());
-                let (b1, b2, eps) = (F::of(beta1), F::of(beta2), F::of(eps));
-                let (one_minus_b1, one_minus_b2) = (F::one() - b1, F::one() - b2);
+                let adam = Adam {
+                    step_size: F::of(lr / (1.0 - beta1.powf(t))),
+                    inv_sqrt_c2: F::of(1.0 / (1.0 - beta2.powf(t)).sqrt()),
+                    beta1: F::of(beta1),
+                    beta2: F::of(beta2),
+                    eps: F::of(eps),
+                    decay,
+                };
                 let [first, second] = &mut self.buffers[..] else {
                     unreachable!("adam keeps two slots")
                 };
                 for (p, ((is_weight, theta), grad)) in params.enumerate() {
-                    let decay = if is_weight { decay } else { F::one() };
-                    theta
+                    let adam = Adam {
+                        decay: if is_weight { decay } else { F::one() },
+                        ..adam
+                    };
+                    let pieces = theta
                         .par_chunks_mut(PIECE)
                         .zip(grad.par_chunks(PIECE))
                         .zip(first[p].par_chunks_mut(PIECE))
-                        .zip(second[p].par_chunks_mut(PIECE))
-                        .for_each(|(((theta, grad), first), second)| {
-                            for (((w, &g), m), v) in theta.iter_mut().zip(grad).zip(first).zip(second) {
-                                *m = b1 * *m + one_minus_b1 * g;
-                                *v = b2 * *v + one_minus_b2 * g * g;
-                                *w = decay * *w - step_size * *m / (v.sqrt() * inv_sqrt_c2 + eps);
-                            }
-                        });
+                        .zip(second[p].par_chunks_mut(PIECE));
+                    finite &= in_pieces(pieces, |(((theta, grad), first), second)| {
+                        adam_update(theta, grad, first, second, adam)
+                    });
                 }
             }
         }
+        finite
     }
+}
+
+/// Runs `update` on every piece, side by side, and tells whether all of them left finite values.
+/// Every piece runs: the update must not stop at the first piece that diverged.
+fn in_pieces<P: IndexedParallelIterator>(pieces: P, update: impl Fn(P::Item) -> bool + Sync + Send) -> bool {
+    pieces.map(update).reduce(|| true, |a, b| a & b)
+}
+
+// The updates below are compiled twice, for the baseline CPU and for AVX2 (twice the lanes for the
+// divisions and square roots of Adam), and chosen at run time. Neither contracts a product and a sum
+// into one FMA, so both give the same bits.
+
+/// θ ← θ - η g; returns whether every new θ is finite.
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn sgd<F: Float>(theta: &mut [F], grad: &[F], lr: F) -> bool {
+    let mut finite = true;
+    for (w, &g) in theta.iter_mut().zip(grad) {
+        *w -= lr * g;
+        finite &= w.is_finite();
+    }
+    finite
+}
+
+/// v ← μ v + g; θ ← θ - η v (or θ - η (g + μ v), Nesterov); returns whether every new θ is finite.
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn momentum_update<F: Float>(theta: &mut [F], grad: &[F], velocity: &mut [F], lr: F, mu: F, nesterov: bool) -> bool {
+    let mut finite = true;
+    for ((w, &g), v) in theta.iter_mut().zip(grad).zip(velocity) {
+        *v = mu * *v + g;
+        *w -= lr * if nesterov { g + mu * *v } else { *v };
+        finite &= w.is_finite();
+    }
+    finite
+}
+
+/// The constants of one Adam step of one parameter.
+#[derive(Clone, Copy)]
+struct Adam<F> {
+    /// η / (1 - β₁ᵗ)
+    step_size: F,
+    /// 1 / √(1 - β₂ᵗ)
+    inv_sqrt_c2: F,
+    beta1: F,
+    beta2: F,
+    eps: F,
+    /// AdamW's 1 - η λ for weights, else 1.
+    decay: F,
+}
+
+/// Adam's update of a piece of θ and its moments m, v; returns whether every new θ is finite.
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn adam_update<F: Float>(theta: &mut [F], grad: &[F], first: &mut [F], second: &mut [F], adam: Adam<F>) -> bool {
+    let Adam {
+        step_size,
+        inv_sqrt_c2,
+        beta1,
+        beta2,
+        eps,
+        decay,
+    } = adam;
+    let (one_minus_b1, one_minus_b2) = (F::one() - beta1, F::one() - beta2);
+    let mut finite = true;
+    for (((w, &g), m), v) in theta.iter_mut().zip(grad).zip(first).zip(second) {
+        *m = beta1 * *m + one_minus_b1 * g;
+        *v = beta2 * *v + one_minus_b2 * g * g;
+        *w = decay * *w - step_size * *m / (v.sqrt() * inv_sqrt_c2 + eps);
+        finite &= w.is_finite();
+    }
+    finite
 }
 
 #[cfg(test)]
@@ -363,6 +432,34 @@ mod tests {
                 adam(decayed, g, s, lr, t)
             });
         });
+    }
+
+    #[test]
+    fn a_step_tells_whether_every_parameter_stayed_finite_and_updates_all_pieces_either_way() {
+        // 600x400 weights span two pieces; an infinite gradient in the first must not stop the second.
+        let sizes = &[600, 400, 1];
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let methods = [
+            Method::Sgd,
+            Method::Momentum { momentum: 0.9 },
+            Method::Adam {
+                beta1: 0.9,
+                beta2: 0.99,
+                eps: 1e-8,
+            },
+        ];
+        for method in methods {
+            let mut net = network(sizes);
+            let mut optimizer = Optimizer::new(method, &net);
+            let mut grads = net.zero_gradients();
+            grads.layers[0].weight.fill(1.0);
+            assert!(pool.install(|| optimizer.step(&mut net, &grads, 0.1)), "{method}: finite");
+            let before = net.layers[0].weight.clone();
+            grads.layers[0].weight[(0, 5)] = f64::INFINITY;
+            assert!(!pool.install(|| optimizer.step(&mut net, &grads, 0.1)), "{method}: infinite");
+            let (last, last_before) = (net.layers[0].weight[(599, 399)], before[(599, 399)]);
+            assert!(last < last_before, "{method}: the second piece was not updated");
+        }
     }
 
     #[test]

@@ -317,18 +317,9 @@ pub fn train<F: Float>(
         let mut lr = trainer.lr();
         for indices in state.order.chunks(batch).take(batches).skip(state.batches_done) {
             lr = trainer.lr();
-            let step = trainer.steps();
             let loss = trainer
-                .step(&mut state.network, train, indices, &mut state.rng)
+                .step(&mut state.network, train, indices, &mut state.rng)?
                 .as_f64();
-            if !loss.is_finite() {
-                return Err(trainer.diverged(step, format!("the loss is {loss}")).into());
-            }
-            if !state.network.parameters_are_finite() {
-                return Err(trainer
-                    .diverged(step, "a weight or bias became NaN or infinite".to_owned())
-                    .into());
-            }
             state.batches_done += 1;
             observer.batch_done(loss);
             if state.batches_done < batches && observer.should_stop() {
@@ -450,8 +441,15 @@ impl<F: Float> Trainer<F> {
 
     /// One update on the samples `indices` of `data` (at most the batch size): augmentation and
     /// forward (with dropout masks), both drawn from `rng`, loss, backward, optimizer step at the schedule's rate.
-    /// Returns the batch's mean loss (with the L2 penalty) before the update.
-    pub fn step<R: Rng>(&mut self, network: &mut Network<F>, data: &impl Samples, indices: &[usize], rng: &mut R) -> F {
+    /// Returns the batch's mean loss (with the L2 penalty) before the update, or `Diverged` when
+    /// that loss or an updated parameter is not finite.
+    pub fn step<R: Rng>(
+        &mut self,
+        network: &mut Network<F>,
+        data: &impl Samples,
+        indices: &[usize],
+        rng: &mut R,
+    ) -> Result<F, Diverged> {
         let rows = indices.len();
         let (mut x, mut t) = (self.x.slice_mut(s![..rows, ..]), self.t.slice_mut(s![..rows, ..]));
         let sparse = self.may_gather_sparse && data.gather_sparse(indices, &mut self.sparse_x, t.view_mut());
@@ -471,8 +469,15 @@ impl<F: Float> Trainer<F> {
         };
         let loss = network.loss(logits, t.view(), self.l2);
         network.backward(input, &mut self.trace, t.view(), self.l2, &mut self.grads);
-        self.optimizer.step(network, &self.grads, self.lr());
-        loss
+        let step = self.steps();
+        let finite = self.optimizer.step(network, &self.grads, self.lr());
+        if !loss.is_finite() {
+            Err(self.diverged(step, format!("the loss is {loss}")))
+        } else if !finite {
+            Err(self.diverged(step, "a weight or bias became NaN or infinite".to_owned()))
+        } else {
+            Ok(loss)
+        }
     }
 
     /// The learning rate of the next update.
@@ -496,17 +501,7 @@ impl<F: Float> Trainer<F> {
     ) -> Result<(), Diverged> {
         order.shuffle(rng);
         for indices in order.chunks(self.x.nrows()).take(batches) {
-            let step = self.steps();
-            let loss = self.step(network, data, indices, rng).as_f64();
-            let what = if !loss.is_finite() {
-                format!("the loss is {loss}")
-            } else if !network.parameters_are_finite() {
-                "a weight or bias became NaN or infinite".to_owned()
-            } else {
-                on_batch(loss);
-                continue;
-            };
-            return Err(self.diverged(step, what));
+            on_batch(self.step(network, data, indices, rng)?.as_f64());
         }
         Ok(())
     }

@@ -296,14 +296,6 @@ impl<F: Float> Network<F> {
         outputs
     }
 
-    /// Whether every weight and bias is a finite number. Checked through per-tensor sums, which vectorize;
-    /// a sum overflows only when parameters near f32::MAX are present, which is divergence too.
-    pub fn parameters_are_finite(&self) -> bool {
-        self.layers
-            .iter()
-            .all(|l| l.weight.sum().is_finite() && l.bias.sum().is_finite())
-    }
-
     /// Every parameter as a flat slice, in the order W₁, b₁, W₂, b₂, ...; `is_weight` tells them apart.
     pub fn parameters(&self) -> impl Iterator<Item = (bool, &[F])> {
         self.layers.iter().flat_map(|l| {
