@@ -149,7 +149,11 @@ fn network_benches(
     let mut batches = order.chunks_exact(batch).cycle();
     bench(c, pool, &format!("step/{name}"), step_flops, || {
         let indices = batches.next().expect("a cycle never ends");
-        std::hint::black_box(trainer.step(&mut network, &train, indices, &mut rng).expect("a finite step"));
+        std::hint::black_box(
+            trainer
+                .step(&mut network, &train, indices, &mut rng)
+                .expect("a finite step"),
+        );
     });
     bench(c, pool, &format!("eval/{name}"), eval_flops, || {
         std::hint::black_box(evaluate(&network, &test));

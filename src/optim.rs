@@ -153,9 +153,10 @@ impl<F: Float> Optimizer<F> {
             Method::Sgd => {
                 let lr = F::of(lr);
                 for ((_, theta), grad) in params {
-                    finite &= in_pieces(theta.par_chunks_mut(PIECE).zip(grad.par_chunks(PIECE)), |(theta, grad)| {
-                        sgd(theta, grad, lr)
-                    });
+                    finite &= in_pieces(
+                        theta.par_chunks_mut(PIECE).zip(grad.par_chunks(PIECE)),
+                        |(theta, grad)| sgd(theta, grad, lr),
+                    );
                 }
             }
             Method::Momentum { momentum } | Method::Nesterov { momentum } => {
@@ -453,10 +454,16 @@ mod tests {
             let mut optimizer = Optimizer::new(method, &net);
             let mut grads = net.zero_gradients();
             grads.layers[0].weight.fill(1.0);
-            assert!(pool.install(|| optimizer.step(&mut net, &grads, 0.1)), "{method}: finite");
+            assert!(
+                pool.install(|| optimizer.step(&mut net, &grads, 0.1)),
+                "{method}: finite"
+            );
             let before = net.layers[0].weight.clone();
             grads.layers[0].weight[(0, 5)] = f64::INFINITY;
-            assert!(!pool.install(|| optimizer.step(&mut net, &grads, 0.1)), "{method}: infinite");
+            assert!(
+                !pool.install(|| optimizer.step(&mut net, &grads, 0.1)),
+                "{method}: infinite"
+            );
             let (last, last_before) = (net.layers[0].weight[(599, 399)], before[(599, 399)]);
             assert!(last < last_before, "{method}: the second piece was not updated");
         }

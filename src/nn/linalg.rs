@@ -9,7 +9,8 @@
 //!     for each MC-tall block of rows of A and C:
 //!       pack A[mc, kc] into MR-tall slivers (column p of a sliver: MR consecutive values)
 //!       for each NR-wide sliver of B[kc, nc] (row p of a sliver: NR consecutive values of B's row p):
-//!         pack it, in the first block only (it is then still in L1 for its tiles)
+//!         pack it, in the first block only (it is then still in L1 for its tiles; with a single
+//!         block, every sliver goes to the same slot, which stays there)
 //!         for each MR x NR tile of C: the microkernel sums Σ_p a[:, p] ⊗ b[p, :] in registers
 //! ```
 //!
@@ -51,11 +52,28 @@ const PARALLEL_MIN_WORK: usize = 1 << 21;
 pub type Tile<F> = [[F; NR]; MR];
 
 /// The per-type part of the multiply: the microkernel and the thread's packing buffers.
-pub trait Kernel: Sized + 'static {
+pub trait Kernel: Copy + 'static {
     /// Σ_p a[p·MR + i] · b[p·NR + j] for p < k: a is an MR-tall packed sliver, b an NR-wide one.
     fn tile(k: usize, a: &[Self], b: &[Self]) -> Tile<Self>;
     /// Runs `f` with this thread's packing buffers.
     fn with_buffers<R>(f: impl FnOnce(&mut Buffers<Self>) -> R) -> R;
+
+    /// Packs W whole lanes, each a slice of at least depth = sliver.len() / W values, depth-major
+    /// into `sliver`: value p of lane i goes to p·W + i. A transpose: the packing of a row-major A
+    /// and of the B of A·Bᵀ.
+    fn pack_lanes<const W: usize>(lanes: &[&[Self]; W], sliver: &mut [Self]) {
+        pack_lanes_portable(lanes, sliver);
+    }
+}
+
+/// `Kernel::pack_lanes` in plain Rust. A full sliver's loop has a fixed trip count, so it unrolls
+/// without a check per lane.
+fn pack_lanes_portable<F: Copy, const W: usize>(lanes: &[&[F]; W], sliver: &mut [F]) {
+    for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
+        for (d, lane) in dst.iter_mut().zip(lanes) {
+            *d = lane[p];
+        }
+    }
 }
 
 /// A thread's packing buffers for A blocks and B panels.
@@ -101,6 +119,23 @@ impl Kernel for f32 {
 
     fn with_buffers<R>(f: impl FnOnce(&mut Buffers<f32>) -> R) -> R {
         BUFFERS_F32.with(|b| f(&mut b.borrow_mut()))
+    }
+
+    fn pack_lanes<const W: usize>(lanes: &[&[f32]; W], sliver: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let depth = sliver.len() / W;
+            assert!(
+                lanes.iter().all(|lane| lane.len() >= depth),
+                "a lane shorter than the sliver"
+            );
+            let pointers = lanes.map(<[f32]>::as_ptr);
+            // SAFETY: the CPU has AVX2 (checked above), every lane holds `depth` values (asserted)
+            // and the sliver depth·W.
+            unsafe { avx2::pack_lanes(&pointers, depth, sliver.as_mut_ptr()) };
+            return;
+        }
+        pack_lanes_portable(lanes, sliver);
     }
 }
 
@@ -162,6 +197,79 @@ mod avx2 {
             }
         }
         out
+    }
+
+    /// `Kernel::pack_lanes` by 8x8 transposes: eight lanes' next 8 values load as eight vectors,
+    /// whose transpose gives 8 values of the sliver per store, where a scalar copy moves one. W
+    /// is 16 (two groups of 8 lanes) or at most 8 (one group, the lanes past W zeros and masked
+    /// off the stores).
+    ///
+    /// # Safety
+    /// The CPU must have AVX2; each lane must hold `depth` values and the sliver depth·W.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn pack_lanes<const W: usize>(lanes: &[*const f32; W], depth: usize, sliver: *mut f32) {
+        const { assert!(W == 16 || W <= 8, "lanes come in groups of 8") };
+        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(W as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        let whole = depth / 8 * 8;
+        for group in 0..W.div_ceil(8) {
+            let first = group * 8;
+            for p in (0..whole).step_by(8) {
+                // SAFETY: p + 8 <= depth values of each of the group's lanes (caller's contract).
+                let rows: [__m256; 8] = std::array::from_fn(|i| {
+                    lanes
+                        .get(first + i)
+                        .map_or(_mm256_setzero_ps(), |&lane| unsafe { _mm256_loadu_ps(lane.add(p)) })
+                });
+                // SAFETY: the CPU has AVX2 (caller's contract).
+                for (q, column) in unsafe { transpose8(rows) }.into_iter().enumerate() {
+                    // SAFETY: depth p + q < depth of the sliver, lanes first .. first + 8 of it (all
+                    // of them when W is 16; the first W, through the mask, when W <= 8).
+                    unsafe {
+                        let dst = sliver.add((p + q) * W + first);
+                        if W == 16 {
+                            _mm256_storeu_ps(dst, column);
+                        } else {
+                            _mm256_maskstore_ps(dst, mask, column);
+                        }
+                    }
+                }
+            }
+        }
+        for p in whole..depth {
+            for (i, &lane) in lanes.iter().enumerate() {
+                // SAFETY: p < depth (caller's contract).
+                unsafe { *sliver.add(p * W + i) = *lane.add(p) };
+            }
+        }
+    }
+
+    /// The transpose of the 8x8 matrix whose rows are `rows`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
+    #[target_feature(enable = "avx2")]
+    unsafe fn transpose8(rows: [__m256; 8]) -> [__m256; 8] {
+        let [r0, r1, r2, r3, r4, r5, r6, r7] = rows;
+        // Interleave pairs of rows, then pairs of pairs: each 128-bit half then holds 4x4 blocks.
+        let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
+        let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
+        let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
+        let (t6, t7) = (_mm256_unpacklo_ps(r6, r7), _mm256_unpackhi_ps(r6, r7));
+        let (s0, s1) = (_mm256_shuffle_ps::<0x44>(t0, t2), _mm256_shuffle_ps::<0xEE>(t0, t2));
+        let (s2, s3) = (_mm256_shuffle_ps::<0x44>(t1, t3), _mm256_shuffle_ps::<0xEE>(t1, t3));
+        let (s4, s5) = (_mm256_shuffle_ps::<0x44>(t4, t6), _mm256_shuffle_ps::<0xEE>(t4, t6));
+        let (s6, s7) = (_mm256_shuffle_ps::<0x44>(t5, t7), _mm256_shuffle_ps::<0xEE>(t5, t7));
+        // Swap the 128-bit halves across the two groups of four rows.
+        [
+            _mm256_permute2f128_ps::<0x20>(s0, s4),
+            _mm256_permute2f128_ps::<0x20>(s1, s5),
+            _mm256_permute2f128_ps::<0x20>(s2, s6),
+            _mm256_permute2f128_ps::<0x20>(s3, s7),
+            _mm256_permute2f128_ps::<0x31>(s0, s4),
+            _mm256_permute2f128_ps::<0x31>(s1, s5),
+            _mm256_permute2f128_ps::<0x31>(s2, s6),
+            _mm256_permute2f128_ps::<0x31>(s3, s7),
+        ]
     }
 }
 
@@ -255,7 +363,11 @@ fn gemm_serial<F: Float>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, 
                 for (first_block, i0) in (0..m).step_by(mc_step).map(|i0| (i0 == 0, i0)) {
                     let mc = mc_step.min(m - i0);
                     pack::<F, MR>(a.slice(s![i0..i0 + mc, p0..p0 + kc]), packed_a);
-                    for (t, b_sliver) in packed_b.chunks_exact_mut(kc * NR).take(nc.div_ceil(NR)).enumerate() {
+                    for t in 0..nc.div_ceil(NR) {
+                        // With one block of A each sliver is used once, so all share one slot that
+                        // stays in L1; with more, each keeps its own for the later blocks.
+                        let slot = if mc == m { 0 } else { t };
+                        let b_sliver = &mut packed_b[slot * kc * NR..(slot + 1) * kc * NR];
                         if first_block {
                             // Packed just before its first tiles, the sliver is still in L1 for them;
                             // packing the whole panel first would leave it in L3 when m is small.
@@ -303,14 +415,9 @@ fn pack<F: Float, const W: usize>(block: ArrayView2<F>, packed: &mut [F]) {
                 }
             }
         } else if let Some(rows) = lane_slices::<F, W>(group) {
-            // Each lane is contiguous (A row-major): take one value from each lane per depth. A full
-            // sliver's loop has a fixed trip count, so it unrolls without a check per lane.
+            // Each lane is contiguous (A row-major, or the B of A·Bᵀ): a transpose.
             if used == W {
-                for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
-                    for (d, row) in dst.iter_mut().zip(&rows) {
-                        *d = row[p];
-                    }
-                }
+                F::pack_lanes(&rows, sliver);
             } else {
                 for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
                     for (d, row) in dst.iter_mut().zip(&rows[..used]) {
@@ -450,20 +557,40 @@ mod tests {
     }
 
     #[test]
-    fn f32_agrees_with_f64_and_reversed_views_work() {
+    fn f32_agrees_with_f64_and_reversed_and_transposed_views_work() {
         let mut rng = ChaCha8Rng::seed_from_u64(8);
-        let (m, n, k) = (37, 45, 300);
-        let a = random(m, k, &mut rng);
-        let b = random(k, n, &mut rng);
-        let a_rev = a.slice(s![..;-1, ..]);
-        let expected = naive(1.0, a_rev, b.view(), 0.0, &Array2::zeros((m, n)));
-        let (a32, b32) = (a_rev.mapv(|v| v as f32), b.mapv(|v| v as f32));
-        let mut c = Array2::<f32>::from_elem((m, n), f32::NAN);
-        gemm(1.0, a32.view(), b32.view(), 0.0, &mut c.view_mut());
-        let worst = (&c.mapv(f64::from) - &expected)
-            .iter()
-            .fold(0.0f64, |w, d| w.max(d.abs()));
-        assert!(worst < 1e-3, "f32 off by {worst}");
+        // Depths 300 and 44 past a multiple of 8 leave the transposing pack a remainder.
+        for (m, n, k) in [(37, 45, 300), (13, 40, 44)] {
+            let a = random(m, k, &mut rng);
+            let b_t = random(n, k, &mut rng);
+            // A reversed (row-major lanes, negative stride), B as the transpose of a row-major
+            // matrix (the dx = dz·Wᵀ shape): both pack through `Kernel::pack_lanes`.
+            let (a_rev, b) = (a.slice(s![..;-1, ..]), b_t.t());
+            let expected = naive(1.0, a_rev, b, 0.0, &Array2::zeros((m, n)));
+            let (a32, b32_t) = (a_rev.mapv(|v| v as f32), b_t.mapv(|v| v as f32));
+            let mut c = Array2::<f32>::from_elem((m, n), f32::NAN);
+            gemm(1.0, a32.view(), b32_t.t(), 0.0, &mut c.view_mut());
+            let worst = (&c.mapv(f64::from) - &expected)
+                .iter()
+                .fold(0.0f64, |w, d| w.max(d.abs()));
+            assert!(worst < 1e-3, "{m}x{n}x{k}: f32 off by {worst}");
+        }
+    }
+
+    #[test]
+    fn the_transposing_pack_matches_the_plain_loop() {
+        let mut rng = ChaCha8Rng::seed_from_u64(10);
+        let rows = random(NR, 45, &mut rng).mapv(|v| v as f32);
+        let lanes: [&[f32]; NR] = std::array::from_fn(|i| rows.row(i).to_slice().unwrap());
+        let (mut fast, mut plain) = (vec![0.0; 45 * NR], vec![0.0; 45 * NR]);
+        f32::pack_lanes(&lanes, &mut fast);
+        pack_lanes_portable(&lanes, &mut plain);
+        assert_eq!(fast, plain);
+        let six: [&[f32]; MR] = std::array::from_fn(|i| lanes[i]);
+        let (mut fast, mut plain) = (vec![-1.0; 45 * MR], vec![-1.0; 45 * MR]);
+        f32::pack_lanes(&six, &mut fast);
+        pack_lanes_portable(&six, &mut plain);
+        assert_eq!(fast, plain);
     }
 
     #[test]
