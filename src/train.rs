@@ -314,20 +314,19 @@ pub fn train<F: Float>(
             state.order.shuffle(&mut state.rng);
         }
         observer.epoch_started(epoch, batches, state.batches_done);
-        let mut lr = trainer.lr();
-        for indices in state.order.chunks(batch).take(batches).skip(state.batches_done) {
-            lr = trainer.lr();
-            let loss = trainer
-                .step(&mut state.network, train, indices, &mut state.rng)?
-                .as_f64();
+        let epoch_batches = state.order.chunks(batch).take(batches).skip(state.batches_done);
+        trainer.run(&mut state.network, train, epoch_batches, &mut state.rng, |loss| {
             state.batches_done += 1;
             observer.batch_done(loss);
-            if state.batches_done < batches && observer.should_stop() {
-                state.epoch_seconds += started.elapsed().as_secs_f64();
-                state.optimizer.clone_from(&trainer.optimizer);
-                return Ok(Outcome::Interrupted);
-            }
+            state.batches_done == batches || !observer.should_stop()
+        })?;
+        if state.batches_done < batches {
+            state.epoch_seconds += started.elapsed().as_secs_f64();
+            state.optimizer.clone_from(&trainer.optimizer);
+            return Ok(Outcome::Interrupted);
         }
+        // The rate of the epoch's last update.
+        let lr = trainer.lr_of(trainer.steps() - 1);
         state.optimizer.clone_from(&trainer.optimizer);
 
         let trained = Instant::now();
@@ -406,6 +405,17 @@ pub struct Trainer<F> {
     may_gather_sparse: bool,
     trace: Trace<F>,
     grads: Gradients<F>,
+    /// The next mini-batch, gathered sparse while the current one trains (see `run`).
+    ahead: Ahead<F>,
+}
+
+/// A mini-batch gathered ahead of its step: the samples' indices (empty when none is waiting),
+/// inputs and targets.
+#[derive(Clone, Debug)]
+struct Ahead<F> {
+    indices: Vec<usize>,
+    x: SparseInput<F>,
+    t: Array2<F>,
 }
 
 impl<F: Float> Trainer<F> {
@@ -436,6 +446,11 @@ impl<F: Float> Trainer<F> {
             sparse_x: SparseInput::default(),
             trace: network.trace(batch),
             grads: network.zero_gradients(),
+            ahead: Ahead {
+                indices: Vec::with_capacity(batch),
+                x: SparseInput::default(),
+                t: Array2::zeros((batch, data.outputs())),
+            },
         }
     }
 
@@ -443,34 +458,114 @@ impl<F: Float> Trainer<F> {
     /// forward (with dropout masks), both drawn from `rng`, loss, backward, optimizer step at the schedule's rate.
     /// Returns the batch's mean loss (with the L2 penalty) before the update, or `Diverged` when
     /// that loss or an updated parameter is not finite.
-    pub fn step<R: Rng>(
+    pub fn step<R: Rng + Send>(
         &mut self,
         network: &mut Network<F>,
         data: &impl Samples,
         indices: &[usize],
         rng: &mut R,
     ) -> Result<F, Diverged> {
+        self.ahead.indices.clear();
+        self.step_ahead(network, data, indices, None, rng)
+    }
+
+    /// `step`s through `batches` in turn, handing each batch's loss to `after_batch`, which tells
+    /// whether to go on; stops with `Diverged` at the first batch whose loss or updated parameters
+    /// are not finite. Batches that go in sparse are gathered one ahead: the next batch's nonzero
+    /// pixels are collected on another thread while the current one trains.
+    pub fn run<'b, R: Rng + Send>(
+        &mut self,
+        network: &mut Network<F>,
+        data: &impl Samples,
+        batches: impl IntoIterator<Item = &'b [usize]>,
+        rng: &mut R,
+        mut after_batch: impl FnMut(f64) -> bool,
+    ) -> Result<(), Diverged> {
+        let mut batches = batches.into_iter().peekable();
+        self.ahead.indices.clear();
+        let mut result = Ok(());
+        while let Some(indices) = batches.next() {
+            match self.step_ahead(network, data, indices, batches.peek().copied(), rng) {
+                Ok(loss) if after_batch(loss.as_f64()) => {}
+                Ok(_) => break,
+                Err(diverged) => {
+                    result = Err(diverged);
+                    break;
+                }
+            }
+        }
+        // A batch gathered for a step that did not come is dropped: only this run knows `data`.
+        self.ahead.indices.clear();
+        result
+    }
+
+    /// `step`, gathering the batch `next` (when given, and when batches go in sparse) into `ahead`
+    /// on another thread meanwhile; takes `indices` from `ahead` when they are waiting there.
+    fn step_ahead<R: Rng + Send>(
+        &mut self,
+        network: &mut Network<F>,
+        data: &impl Samples,
+        indices: &[usize],
+        next: Option<&[usize]>,
+        rng: &mut R,
+    ) -> Result<F, Diverged> {
         let rows = indices.len();
-        let (mut x, mut t) = (self.x.slice_mut(s![..rows, ..]), self.t.slice_mut(s![..rows, ..]));
-        let sparse = self.may_gather_sparse && data.gather_sparse(indices, &mut self.sparse_x, t.view_mut());
-        let input = if sparse {
-            Input::Sparse(&self.sparse_x)
+        let sparse = if !self.ahead.indices.is_empty() && self.ahead.indices == indices {
+            std::mem::swap(&mut self.sparse_x, &mut self.ahead.x);
+            std::mem::swap(&mut self.t, &mut self.ahead.t);
+            true
         } else {
-            data.gather(indices, x.view_mut(), t.view_mut());
-            if let Some(augmenter) = &mut self.augmenter {
+            self.may_gather_sparse && data.gather_sparse(indices, &mut self.sparse_x, self.t.slice_mut(s![..rows, ..]))
+        };
+        self.ahead.indices.clear();
+        let (lr, step) = (self.lr(), self.steps());
+        let Self {
+            optimizer,
+            l2,
+            dropout,
+            augmenter,
+            x,
+            t,
+            sparse_x,
+            trace,
+            grads,
+            ahead,
+            ..
+        } = self;
+        let mut x = x.slice_mut(s![..rows, ..]);
+        if !sparse {
+            data.gather(indices, x.view_mut(), t.slice_mut(s![..rows, ..]));
+            if let Some(augmenter) = augmenter {
                 augmenter.apply(x.view_mut(), rng);
             }
+        }
+        let input = if sparse {
+            Input::Sparse(&*sparse_x)
+        } else {
             Input::Dense(x.view())
         };
-        let logits = if self.dropout == Dropout::OFF {
-            network.forward(input, &mut self.trace)
-        } else {
-            network.forward_dropout(input, &mut self.trace, self.dropout, rng)
+        let t = t.slice(s![..rows, ..]);
+        let mut update = || {
+            let logits = if *dropout == Dropout::OFF {
+                network.forward(input, trace)
+            } else {
+                network.forward_dropout(input, trace, *dropout, rng)
+            };
+            let loss = network.loss(logits, t, *l2);
+            network.backward(input, trace, t, *l2, grads);
+            (loss, optimizer.step(network, grads, lr))
         };
-        let loss = network.loss(logits, t.view(), self.l2);
-        network.backward(input, &mut self.trace, t.view(), self.l2, &mut self.grads);
-        let step = self.steps();
-        let finite = self.optimizer.step(network, &self.grads, self.lr());
+        let (loss, finite) = match next.filter(|_| sparse) {
+            Some(next) => {
+                let gather_next = || data.gather_sparse(next, &mut ahead.x, ahead.t.slice_mut(s![..next.len(), ..]));
+                let (updated, gathered) = rayon::join(update, gather_next);
+                if gathered {
+                    ahead.indices.extend_from_slice(next);
+                }
+                updated
+            }
+            None => update(),
+        };
         if !loss.is_finite() {
             Err(self.diverged(step, format!("the loss is {loss}")))
         } else if !finite {
@@ -482,15 +577,19 @@ impl<F: Float> Trainer<F> {
 
     /// The learning rate of the next update.
     pub fn lr(&self) -> f64 {
-        self.schedule
-            .lr(self.optimizer.steps, self.steps_per_epoch, self.total_steps)
+        self.lr_of(self.optimizer.steps)
+    }
+
+    /// The learning rate of update `step` (0-based, counted over the whole run).
+    fn lr_of(&self, step: u64) -> f64 {
+        self.schedule.lr(step, self.steps_per_epoch, self.total_steps)
     }
 
     /// One pass over the samples `order` of `data`: shuffles `order` with `rng`, then steps through
     /// its first `batches` mini-batches (all of them when there are fewer), handing each batch's
     /// loss to `on_batch`. Stops with `Diverged` at the first batch whose loss or updated parameters
     /// are not finite.
-    pub fn epoch<R: Rng>(
+    pub fn epoch<R: Rng + Send>(
         &mut self,
         network: &mut Network<F>,
         data: &impl Samples,
@@ -500,10 +599,11 @@ impl<F: Float> Trainer<F> {
         mut on_batch: impl FnMut(f64),
     ) -> Result<(), Diverged> {
         order.shuffle(rng);
-        for indices in order.chunks(self.x.nrows()).take(batches) {
-            on_batch(self.step(network, data, indices, rng)?.as_f64());
-        }
-        Ok(())
+        let batch = self.x.nrows();
+        self.run(network, data, order.chunks(batch).take(batches), rng, |loss| {
+            on_batch(loss);
+            true
+        })
     }
 
     /// Updates made so far.
@@ -519,7 +619,7 @@ impl<F: Float> Trainer<F> {
             batch: (step % self.steps_per_epoch) as usize + 1,
             batches: self.steps_per_epoch as usize,
             what,
-            learning_rate: self.schedule.lr(step, self.steps_per_epoch, self.total_steps),
+            learning_rate: self.lr_of(step),
         }
     }
 }
@@ -623,6 +723,69 @@ mod tests {
             assert_eq!(sparse_losses.len(), 12);
             assert_eq!(sparse_losses, dense_losses, "dropout {dropout:?}");
             assert_eq!(sparse, dense, "dropout {dropout:?}");
+        }
+    }
+
+    #[test]
+    fn runs_gathering_ahead_train_as_single_steps_do_even_when_stopped_early() {
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        let images = Array2::from_shape_simple_fn((40, 36), || u8::from(rng.random_bool(0.2)) * 200);
+        let labels = (0..40).map(|i| (i % CLASSES) as u8).collect();
+        let data = Dataset::new(images, labels, 6, 6);
+        let batches: Vec<Vec<usize>> = (0..5)
+            .map(|b| (0..8).map(|i| (7 * (8 * b + i)) % 40).collect())
+            .collect();
+        // Trains on the batches numbered `order`: one `step` at a time, or in `run`s split where
+        // the callback stops the first after `stop_after` batches.
+        let train = |order: &[usize], stop_after: Option<usize>| {
+            let mut rng = ChaCha8Rng::seed_from_u64(9);
+            let sizes = &[36, 10, 10];
+            let mut network =
+                Network::<f32>::new(sizes, Activation::Sigmoid, Loss::CrossEntropy, Init::Xavier, &mut rng);
+            let config = TrainConfig {
+                epochs: 1,
+                steps: None,
+                batch_size: 8,
+                optimizer: Method::Sgd,
+                schedule: Schedule::constant(0.5),
+                l2: 0.0,
+                dropout: Dropout::OFF,
+                augment: Augment::default(),
+                patience: None,
+            };
+            let mut trainer = Trainer::new(&network, &data, &config);
+            let mut losses = Vec::new();
+            let in_order = order.iter().map(|&b| batches[b].as_slice());
+            match stop_after {
+                None => {
+                    for indices in in_order {
+                        losses.push(trainer.step(&mut network, &data, indices, &mut rng).unwrap().as_f64());
+                    }
+                }
+                Some(stop) => {
+                    for _ in 0..2 {
+                        let rest = in_order.clone().skip(losses.len());
+                        trainer
+                            .run(&mut network, &data, rest, &mut rng, |loss| {
+                                losses.push(loss);
+                                losses.len() != stop
+                            })
+                            .unwrap();
+                    }
+                }
+            }
+            (network, losses)
+        };
+        for order in [[0, 1, 2, 3, 4], [0, 1, 4, 4, 2]] {
+            let stepped = train(&order, None);
+            assert_eq!(stepped.1.len(), 5);
+            for stop in [2, 5] {
+                assert_eq!(
+                    train(&order, Some(stop)),
+                    stepped,
+                    "batches {order:?}, stopped after {stop}"
+                );
+            }
         }
     }
 

@@ -11,7 +11,8 @@ use super::dataset::{CLASSES, Dataset};
 use crate::float::Float;
 use crate::nn::sparse::SparseInput;
 
-pub trait Samples {
+/// `Sync`: the training loop gathers the next batch on another thread (`Trainer::run`).
+pub trait Samples: Sync {
     /// Number of samples.
     fn len(&self) -> usize;
 

@@ -212,7 +212,7 @@ pub fn mean_loss<F: Float>(network: &Network<F>, problem: &Problem) -> f64 {
 
 /// Trains `network` on `problem` for `config.epochs` epochs of shuffled mini-batches, calling
 /// `after_epoch(epoch, network)` after each; stops at the first NaN or infinite loss or weight.
-pub fn fit<F: Float, R: Rng>(
+pub fn fit<F: Float, R: Rng + Send>(
     network: &mut Network<F>,
     problem: &Problem,
     config: &TrainConfig,
