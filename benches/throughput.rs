@@ -10,7 +10,12 @@
 //! | step/seed    | 784-100-10 sigmoid, softmax cross-entropy, batch 100, SGD: `Trainer::step` |
 //! | step/big     | 784-1024-1024-10 relu, batch 128, Adam: the same step                    |
 //! | eval/*       | a forward pass with loss and confusion matrix over 10,000 images          |
+//! | paired/step/*| the step again, each sample right after two 2048³ products: see below      |
 //!
+//! On a shared machine the ceiling and a step measured seconds apart can see different machines
+//! (the fraction of one run moved from 59% to 84% between two runs here). `paired/step/*` therefore
+//! times the ceiling (the faster of two products) before each sample of steps and keeps the ratio of the two rates per
+//! sample; the summary prints the median ratio and its range.
 //! FLOPs count 2 per multiply-add of the matrix products only: a step does forward (x·W), dW = xᵀ·dz
 //! and dx = dz·Wᵀ for every layer but the first; evaluation does the forward products. Threads: all
 //! cores, as `mlp train` by default; `MLP_BENCH_THREADS=1` for one. Images are random, with MNIST's
@@ -37,6 +42,77 @@ use rand_chacha::ChaCha8Rng;
 
 /// Median seconds per iteration of each benchmark, for the summary printed at the end.
 static MEDIANS: Mutex<Vec<(String, f64, f64)>> = Mutex::new(Vec::new());
+
+/// Per-sample ratios of a paired benchmark's rate to the ceiling's, for the summary.
+static PAIRED: Mutex<Vec<(String, Vec<f64>)>> = Mutex::new(Vec::new());
+
+/// Side of the square product that measures the ceiling.
+const CEILING_SIDE: usize = 2048;
+
+/// The ceiling's operands, made once for every paired benchmark.
+struct Ceiling {
+    a: Array2<f32>,
+    b: Array2<f32>,
+    out: Array2<f32>,
+}
+
+impl Ceiling {
+    fn new() -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let side = CEILING_SIDE;
+        Self {
+            a: random_matrix(side, side, &mut rng),
+            b: random_matrix(side, side, &mut rng),
+            out: Array2::zeros((side, side)),
+        }
+    }
+
+    /// GFLOP/s now: the faster of two products, so that a stall in one does not lower the
+    /// ceiling (call inside the pool being measured).
+    fn measure(&mut self) -> f64 {
+        let fastest = (0..2)
+            .map(|_| {
+                let started = Instant::now();
+                gemm(1.0, self.a.view(), self.b.view(), 0.0, &mut self.out.view_mut());
+                started.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        2.0 * (CEILING_SIDE as f64).powi(3) / fastest / 1e9
+    }
+}
+
+/// `bench` for `routine` where each sample first measures the ceiling, and records the sample's
+/// rate as a fraction of it under `paired/<name>`.
+fn paired_bench(
+    c: &mut Criterion,
+    pool: &rayon::ThreadPool,
+    name: &str,
+    flops: f64,
+    ceiling: &mut Ceiling,
+    mut routine: impl FnMut() + Send,
+) {
+    let mut ratios = Vec::new();
+    let mut group = c.benchmark_group("flops");
+    group.throughput(Throughput::Elements(flops as u64));
+    group.bench_function(format!("paired/{name}"), |b| {
+        b.iter_custom(|iters| {
+            let (ceiling_gflops, elapsed) = pool.install(|| {
+                let ceiling_gflops = ceiling.measure();
+                let started = Instant::now();
+                for _ in 0..iters {
+                    routine();
+                }
+                (ceiling_gflops, started.elapsed())
+            });
+            ratios.push(flops * iters as f64 / elapsed.as_secs_f64() / 1e9 / ceiling_gflops);
+            elapsed
+        })
+    });
+    group.finish();
+    if !ratios.is_empty() {
+        PAIRED.lock().unwrap().push((format!("paired/{name}"), ratios));
+    }
+}
 
 /// Runs `routine` under criterion inside `pool`, counting `flops` per call, and keeps its median.
 fn bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, flops: f64, mut routine: impl FnMut() + Send) {
@@ -125,6 +201,7 @@ fn network_benches(
     sizes: &[usize],
     activation: Activation,
     (optimizer, lr, batch): (Method, f64, usize),
+    ceiling: &mut Ceiling,
 ) {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let train = common::random_mnist(60_000, common::MNIST_NONZERO, &mut rng);
@@ -147,14 +224,16 @@ fn network_benches(
     let mut trainer = Trainer::new(&network, &train, &config);
     let order: Vec<usize> = (0..train.len()).collect();
     let mut batches = order.chunks_exact(batch).cycle();
-    bench(c, pool, &format!("step/{name}"), step_flops, || {
+    let mut step = || {
         let indices = batches.next().expect("a cycle never ends");
         std::hint::black_box(
             trainer
                 .step(&mut network, &train, indices, &mut rng)
                 .expect("a finite step"),
         );
-    });
+    };
+    bench(c, pool, &format!("step/{name}"), step_flops, &mut step);
+    paired_bench(c, pool, &format!("step/{name}"), step_flops, ceiling, &mut step);
     bench(c, pool, &format!("eval/{name}"), eval_flops, || {
         std::hint::black_box(evaluate(&network, &test));
     });
@@ -175,7 +254,23 @@ fn print_summary() {
         let fraction = ceiling.map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", 100.0 * gflops / c));
         println!("{name:<24} {:>10.1} us {gflops:>10.1} {fraction:>12}", secs * 1e6);
     }
+    for (name, ratios) in PAIRED.lock().unwrap().iter_mut() {
+        // The warm-up's calls are criterion's too: keep only the last `sample_size` samples.
+        let warm_up = ratios.len().saturating_sub(SAMPLES);
+        let samples = &mut ratios[warm_up..];
+        samples.sort_by(f64::total_cmp);
+        println!(
+            "{name:<24} of the ceiling measured right before each sample: median {:.0}% (from {:.0}% to {:.0}%, {} samples)",
+            100.0 * samples[samples.len() / 2],
+            100.0 * samples[0],
+            100.0 * samples[samples.len() - 1],
+            samples.len()
+        );
+    }
 }
+
+/// Samples criterion takes of each benchmark.
+const SAMPLES: usize = 10;
 
 fn main() {
     let threads = std::env::var("MLP_BENCH_THREADS")
@@ -185,13 +280,15 @@ fn main() {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let mut c = Criterion::default()
-        .sample_size(10)
+        .sample_size(SAMPLES)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
 
-    gemm_bench(&mut c, &pool, "ceiling", (2048, 2048, 2048), false);
-    gemm_bench(&mut c, &single, "ceiling/1-thread", (2048, 2048, 2048), false);
+    let side = CEILING_SIDE;
+    gemm_bench(&mut c, &pool, "ceiling", (side, side, side), false);
+    gemm_bench(&mut c, &single, "ceiling/1-thread", (side, side, side), false);
+    let mut ceiling = Ceiling::new();
     gemm_bench(&mut c, &pool, "gemm/100x784x100", (100, 784, 100), false);
     gemm_bench(&mut c, &single, "gemm/100x784x100/1-thread", (100, 784, 100), false);
     for nonzero in [0.1, common::MNIST_NONZERO, mlp::nn::sparse::MAX_DENSITY] {
@@ -208,6 +305,7 @@ fn main() {
         &[784, 100, 10],
         Activation::Sigmoid,
         (Method::Sgd, 0.5, 100),
+        &mut ceiling,
     );
     let adam = Method::Adam {
         beta1: 0.9,
@@ -221,6 +319,7 @@ fn main() {
         &[784, 1024, 1024, 10],
         Activation::Relu,
         (adam, 1e-3, 128),
+        &mut ceiling,
     );
 
     c.final_summary();
