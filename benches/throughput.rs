@@ -81,61 +81,68 @@ impl Ceiling {
     }
 }
 
-/// `bench` for `routine` where each sample first measures the ceiling, and records the sample's
-/// rate as a fraction of it under `paired/<name>`.
+/// Runs `routine` under criterion inside `pool` as `name`, counting `flops` per call, with
+/// `before_sample` run in the pool before each sample is timed. Returns the measured samples
+/// (criterion's warm-up calls are left out): seconds per call, and what `before_sample` gave.
+fn samples<T: Send>(
+    c: &mut Criterion,
+    pool: &rayon::ThreadPool,
+    name: &str,
+    flops: f64,
+    mut before_sample: impl FnMut() -> T + Send,
+    mut routine: impl FnMut() + Send,
+) -> Vec<(f64, T)> {
+    let mut samples = Vec::new();
+    let mut group = c.benchmark_group("flops");
+    group.throughput(Throughput::Elements(flops as u64));
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let (before, elapsed) = pool.install(|| {
+                let before = before_sample();
+                let started = Instant::now();
+                for _ in 0..iters {
+                    routine();
+                }
+                (before, started.elapsed())
+            });
+            samples.push((elapsed.as_secs_f64() / iters as f64, before));
+            elapsed
+        })
+    });
+    group.finish();
+    let warm_up = samples.len().saturating_sub(SAMPLES);
+    samples.split_off(warm_up)
+}
+
+/// Runs `routine` as `samples` does and keeps its median for the summary.
+fn bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, flops: f64, routine: impl FnMut() + Send) {
+    let mut per_call: Vec<f64> = samples(c, pool, name, flops, || (), routine)
+        .into_iter()
+        .map(|(secs, ())| secs)
+        .collect();
+    per_call.sort_by(f64::total_cmp);
+    let median = per_call.get(per_call.len() / 2).copied().unwrap_or(f64::NAN);
+    MEDIANS.lock().unwrap().push((name.to_owned(), flops, median));
+}
+
+/// Runs `routine` as `samples` does, measuring the ceiling before each sample, and keeps each
+/// sample's rate as a fraction of it under `paired/<name>`.
 fn paired_bench(
     c: &mut Criterion,
     pool: &rayon::ThreadPool,
     name: &str,
     flops: f64,
     ceiling: &mut Ceiling,
-    mut routine: impl FnMut() + Send,
+    routine: impl FnMut() + Send,
 ) {
-    let mut ratios = Vec::new();
-    let mut group = c.benchmark_group("flops");
-    group.throughput(Throughput::Elements(flops as u64));
-    group.bench_function(format!("paired/{name}"), |b| {
-        b.iter_custom(|iters| {
-            let (ceiling_gflops, elapsed) = pool.install(|| {
-                let ceiling_gflops = ceiling.measure();
-                let started = Instant::now();
-                for _ in 0..iters {
-                    routine();
-                }
-                (ceiling_gflops, started.elapsed())
-            });
-            ratios.push(flops * iters as f64 / elapsed.as_secs_f64() / 1e9 / ceiling_gflops);
-            elapsed
-        })
-    });
-    group.finish();
+    let name = format!("paired/{name}");
+    let ratios: Vec<f64> = samples(c, pool, &name, flops, || ceiling.measure(), routine)
+        .into_iter()
+        .map(|(secs, ceiling_gflops)| flops / secs / 1e9 / ceiling_gflops)
+        .collect();
     if !ratios.is_empty() {
-        PAIRED.lock().unwrap().push((format!("paired/{name}"), ratios));
+        PAIRED.lock().unwrap().push((name, ratios));
     }
-}
-
-/// Runs `routine` under criterion inside `pool`, counting `flops` per call, and keeps its median.
-fn bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, flops: f64, mut routine: impl FnMut() + Send) {
-    let mut per_iteration = Vec::new();
-    let mut group = c.benchmark_group("flops");
-    group.throughput(Throughput::Elements(flops as u64));
-    group.bench_function(name, |b| {
-        b.iter_custom(|iters| {
-            let elapsed = pool.install(|| {
-                let started = Instant::now();
-                for _ in 0..iters {
-                    routine();
-                }
-                started.elapsed()
-            });
-            per_iteration.push(elapsed.as_secs_f64() / iters as f64);
-            elapsed
-        })
-    });
-    group.finish();
-    per_iteration.sort_by(f64::total_cmp);
-    let median = per_iteration.get(per_iteration.len() / 2).copied().unwrap_or(f64::NAN);
-    MEDIANS.lock().unwrap().push((name.to_owned(), flops, median));
 }
 
 fn random_matrix(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Array2<f32> {
@@ -254,10 +261,7 @@ fn print_summary() {
         let fraction = ceiling.map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", 100.0 * gflops / c));
         println!("{name:<24} {:>10.1} us {gflops:>10.1} {fraction:>12}", secs * 1e6);
     }
-    for (name, ratios) in PAIRED.lock().unwrap().iter_mut() {
-        // The warm-up's calls are criterion's too: keep only the last `sample_size` samples.
-        let warm_up = ratios.len().saturating_sub(SAMPLES);
-        let samples = &mut ratios[warm_up..];
+    for (name, samples) in PAIRED.lock().unwrap().iter_mut() {
         samples.sort_by(f64::total_cmp);
         println!(
             "{name:<24} of the ceiling measured right before each sample: median {:.0}% (from {:.0}% to {:.0}%, {} samples)",

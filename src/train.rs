@@ -533,15 +533,13 @@ impl<F: Float> Trainer<F> {
             ..
         } = self;
         let mut x = x.slice_mut(s![..rows, ..]);
-        if !sparse {
+        let input = if sparse {
+            Input::Sparse(&*sparse_x)
+        } else {
             data.gather(indices, x.view_mut(), t.slice_mut(s![..rows, ..]));
             if let Some(augmenter) = augmenter {
                 augmenter.apply(x.view_mut(), rng);
             }
-        }
-        let input = if sparse {
-            Input::Sparse(&*sparse_x)
-        } else {
             Input::Dense(x.view())
         };
         let t = t.slice(s![..rows, ..]);

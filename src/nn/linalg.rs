@@ -64,13 +64,14 @@ pub trait Kernel: Copy + 'static {
     /// into `sliver`: value p of lane i goes to p·W + i. A transpose: the packing of a row-major A
     /// and of the B of A·Bᵀ.
     fn pack_lanes<const W: usize>(lanes: &[&[Self]; W], sliver: &mut [Self]) {
-        pack_lanes_portable(lanes, sliver);
+        pack_lanes_portable::<Self, W>(lanes, sliver);
     }
 }
 
-/// `Kernel::pack_lanes` in plain Rust. A full sliver's loop has a fixed trip count, so it unrolls
-/// without a check per lane.
-fn pack_lanes_portable<F: Copy, const W: usize>(lanes: &[&[F]; W], sliver: &mut [F]) {
+/// `Kernel::pack_lanes` in plain Rust, for the first `lanes.len()` (at most W) lanes of the
+/// slivers; the others are left as they are. Inlined with W lanes, its loop has a fixed trip count
+/// and unrolls without a check per lane.
+fn pack_lanes_portable<F: Copy, const W: usize>(lanes: &[&[F]], sliver: &mut [F]) {
     for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
         for (d, lane) in dst.iter_mut().zip(lanes) {
             *d = lane[p];
@@ -137,7 +138,7 @@ impl Kernel for f32 {
             unsafe { avx2::pack_lanes(&pointers, depth, sliver.as_mut_ptr()) };
             return;
         }
-        pack_lanes_portable(lanes, sliver);
+        pack_lanes_portable::<Self, W>(lanes, sliver);
     }
 }
 
@@ -421,11 +422,7 @@ fn pack<F: Float, const W: usize>(block: ArrayView2<F>, packed: &mut [F]) {
             if used == W {
                 F::pack_lanes(&rows, sliver);
             } else {
-                for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
-                    for (d, row) in dst.iter_mut().zip(&rows[..used]) {
-                        *d = row[p];
-                    }
-                }
+                pack_lanes_portable::<F, W>(&rows[..used], sliver);
             }
         } else {
             for (i, lane) in group.rows().into_iter().enumerate() {
@@ -586,12 +583,12 @@ mod tests {
         let lanes: [&[f32]; NR] = std::array::from_fn(|i| rows.row(i).to_slice().unwrap());
         let (mut fast, mut plain) = (vec![0.0; 45 * NR], vec![0.0; 45 * NR]);
         f32::pack_lanes(&lanes, &mut fast);
-        pack_lanes_portable(&lanes, &mut plain);
+        pack_lanes_portable::<f32, NR>(&lanes, &mut plain);
         assert_eq!(fast, plain);
         let six: [&[f32]; MR] = std::array::from_fn(|i| lanes[i]);
         let (mut fast, mut plain) = (vec![-1.0; 45 * MR], vec![-1.0; 45 * MR]);
         f32::pack_lanes(&six, &mut fast);
-        pack_lanes_portable(&six, &mut plain);
+        pack_lanes_portable::<f32, MR>(&six, &mut plain);
         assert_eq!(fast, plain);
     }
 
