@@ -17,6 +17,7 @@
 //! Packing copies each operand once per block into the order the microkernel reads, so A·B, Aᵀ·B
 //! and A·Bᵀ (dW = xᵀ·dz, dx = dz·Wᵀ) run at the same speed whatever the strides; slivers are padded
 //! with zeros, so the microkernel always computes a whole tile and only the valid part is stored.
+//! A whole tile in row-major C is stored by the microkernel itself, straight from its registers.
 //!
 //! Threads: a large enough product is cut into one part of C per thread of the current rayon pool,
 //! along rows or columns (whichever balances the tiles better), and each part is computed whole by
@@ -59,6 +60,23 @@ pub trait Kernel: Copy + 'static {
     fn tile(k: usize, a: &[Self], b: &[Self]) -> Tile<Self>;
     /// Runs `f` with this thread's packing buffers.
     fn with_buffers<R>(f: impl FnOnce(&mut Buffers<Self>) -> R) -> R;
+
+    /// `tile`, stored straight from the registers into the tile of c at `[i0, j0]`:
+    /// c[i0 + i, j0 + j] = alpha · sum + beta · c[..] (c not read when beta is 0), for a tile that
+    /// lies whole in c, in rows of consecutive values.
+    /// Returns false, having done nothing, for any other tile or where there is no such kernel;
+    /// `store_tile` then stores `tile`'s sums, with the same roundings.
+    fn tile_into(
+        _k: usize,
+        _a: &[Self],
+        _b: &[Self],
+        _alpha: Self,
+        _beta: Self,
+        _c: &mut ArrayViewMut2<Self>,
+        _at: [usize; 2],
+    ) -> bool {
+        false
+    }
 
     /// Packs W whole lanes, each a slice of at least depth = sliver.len() / W values, depth-major
     /// into `sliver`: value p of lane i goes to p·W + i. A transpose: the packing of a row-major A
@@ -124,6 +142,38 @@ impl Kernel for f32 {
         BUFFERS_F32.with(|b| f(&mut b.borrow_mut()))
     }
 
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    fn tile_into(
+        k: usize,
+        a: &[f32],
+        b: &[f32],
+        alpha: f32,
+        beta: f32,
+        c: &mut ArrayViewMut2<f32>,
+        at: [usize; 2],
+    ) -> bool {
+        let [i0, j0] = at;
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && c.strides()[1] == 1
+            && i0 + MR <= c.nrows()
+            && j0 + NR <= c.ncols()
+        {
+            assert!(a.len() >= k * MR && b.len() >= k * NR, "packed slivers shorter than k");
+            let rs = c.strides()[0];
+            // SAFETY: the CPU has AVX2 and FMA and the slivers hold k rows (checked above); rows
+            // i0 .. i0 + MR of c each hold columns j0 .. j0 + NR side by side (checked above),
+            // elements of the view c, which this function borrows mutably.
+            unsafe {
+                let origin = c.as_mut_ptr().offset(i0 as isize * rs + j0 as isize);
+                avx2::tile_into(k, a.as_ptr(), b.as_ptr(), alpha, beta, origin, rs);
+            }
+            return true;
+        }
+        false
+    }
+
     fn pack_lanes<const W: usize>(lanes: &[&[f32]; W], sliver: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -178,6 +228,53 @@ mod avx2 {
     /// The CPU must have AVX2 and FMA; `a` must hold `k·MR` and `b` `k·NR` values.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn tile(k: usize, a: *const f32, b: *const f32) -> Tile<f32> {
+        // SAFETY: forwarded from the caller's contract.
+        let acc = unsafe { sums(k, a, b) };
+        let mut out = [[0.0f32; NR]; MR];
+        for (dst, row) in out.iter_mut().zip(&acc) {
+            // SAFETY: each row of `out` holds 16 f32, written as two unaligned 8-lane stores.
+            unsafe {
+                _mm256_storeu_ps(dst.as_mut_ptr(), row[0]);
+                _mm256_storeu_ps(dst.as_mut_ptr().add(8), row[1]);
+            }
+        }
+        out
+    }
+
+    /// The tile's sums stored into C: row i at `c + i·rs`, each NR consecutive values, gets
+    /// alpha · sums + beta · c (c not read when beta is 0), multiplied and added apart as
+    /// `store_tile` does, so that both give the same bits.
+    ///
+    /// # Safety
+    /// As `tile`; and the MR rows of NR values at `c + i·rs` must be writable (readable too when
+    /// beta is not 0) and not in use elsewhere.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn tile_into(k: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rs: isize) {
+        // SAFETY: forwarded from the caller's contract.
+        let acc = unsafe { sums(k, a, b) };
+        let (alpha, scale) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
+        for (i, row) in acc.iter().enumerate() {
+            for (half, &sum) in row.iter().enumerate() {
+                // SAFETY: values 8·half .. 8·half + 8 of row i of the tile (caller's contract).
+                unsafe {
+                    let dst = c.offset(i as isize * rs).add(8 * half);
+                    let mut value = _mm256_mul_ps(alpha, sum);
+                    if beta != 0.0 {
+                        value = _mm256_add_ps(value, _mm256_mul_ps(scale, _mm256_loadu_ps(dst)));
+                    }
+                    _mm256_storeu_ps(dst, value);
+                }
+            }
+        }
+    }
+
+    /// The sums of `tile` in 12 registers.
+    ///
+    /// # Safety
+    /// As `tile`.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn sums(k: usize, a: *const f32, b: *const f32) -> [[__m256; 2]; MR] {
         let mut acc = [[_mm256_setzero_ps(); 2]; MR];
         for p in 0..k {
             // SAFETY: p < k, so these reads stay inside the slivers the caller vouched for.
@@ -191,15 +288,7 @@ mod avx2 {
                 }
             }
         }
-        let mut out = [[0.0f32; NR]; MR];
-        for (dst, row) in out.iter_mut().zip(&acc) {
-            // SAFETY: each row of `out` holds 16 f32, written as two unaligned 8-lane stores.
-            unsafe {
-                _mm256_storeu_ps(dst.as_mut_ptr(), row[0]);
-                _mm256_storeu_ps(dst.as_mut_ptr().add(8), row[1]);
-            }
-        }
-        out
+        acc
     }
 
     /// `Kernel::pack_lanes` by 8x8 transposes: eight lanes' next 8 values load as eight vectors,
@@ -378,9 +467,12 @@ fn gemm_serial<F: Float>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, 
                         }
                         let b_sliver = &*b_sliver;
                         for (s, a_sliver) in packed_a.chunks_exact(kc * MR).take(mc.div_ceil(MR)).enumerate() {
-                            prefetch_tile(&c, i0 + s * MR, j0 + t * NR);
-                            let sums = F::tile(kc, a_sliver, b_sliver);
-                            store_tile(&sums, alpha, beta, &mut c, i0 + s * MR, j0 + t * NR);
+                            let (i, j) = (i0 + s * MR, j0 + t * NR);
+                            prefetch_tile(&c, i, j);
+                            if !F::tile_into(kc, a_sliver, b_sliver, alpha, beta, &mut c, [i, j]) {
+                                let sums = F::tile(kc, a_sliver, b_sliver);
+                                store_tile(&sums, alpha, beta, &mut c, i, j);
+                            }
                         }
                     }
                 }
@@ -590,6 +682,40 @@ mod tests {
         f32::pack_lanes(&six, &mut fast);
         pack_lanes_portable::<f32, MR>(&six, &mut plain);
         assert_eq!(fast, plain);
+    }
+
+    #[test]
+    fn tiles_stored_from_registers_get_the_bits_of_store_tile() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let k = 37;
+        let a: Vec<f32> = random(k, MR, &mut rng).iter().map(|&v| v as f32).collect();
+        let b: Vec<f32> = random(k, NR, &mut rng).iter().map(|&v| v as f32).collect();
+        let c0 = random(9, 20, &mut rng).mapv(|v| v as f32);
+        for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (-0.5, 2.0)] {
+            let (mut fused, mut stored) = (c0.clone(), c0.clone());
+            let used = f32::tile_into(k, &a, &b, alpha, beta, &mut fused.view_mut(), [2, 3]);
+            store_tile(&f32::tile(k, &a, &b), alpha, beta, &mut stored.view_mut(), 2, 3);
+            if used {
+                assert_eq!(fused, stored, "alpha {alpha} beta {beta}");
+            } else {
+                assert_eq!(fused, c0, "a kernel that declines must leave c as it was");
+            }
+            // A tile past c's edge, or in a column-major c, is declined and c left alone.
+            let mut edge = c0.clone();
+            assert!(!f32::tile_into(k, &a, &b, alpha, beta, &mut edge.view_mut(), [4, 0]));
+            assert!(!f32::tile_into(k, &a, &b, alpha, beta, &mut edge.view_mut(), [0, 5]));
+            let mut column_major = Array2::<f32>::zeros((9, 20).f());
+            assert!(!f32::tile_into(
+                k,
+                &a,
+                &b,
+                alpha,
+                beta,
+                &mut column_major.view_mut(),
+                [0, 0]
+            ));
+            assert_eq!(edge, c0);
+        }
     }
 
     #[test]
