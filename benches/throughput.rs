@@ -15,7 +15,8 @@
 //! On a shared machine the ceiling and a step measured seconds apart can see different machines
 //! (the fraction of one run moved from 59% to 84% between two runs here). `paired/step/*` therefore
 //! times the ceiling (the faster of two products) before each sample of steps and keeps the ratio of the two rates per
-//! sample; the summary prints the median ratio and its range.
+//! sample; the summary prints the median ratio and its range. Each such sample starts with two
+//! untimed steps (the ceiling's 48 MB have just gone through the caches) and lasts at least 0.2 s.
 //! FLOPs count 2 per multiply-add of the matrix products only: a step does forward (x·W), dW = xᵀ·dz
 //! and dx = dz·Wᵀ for every layer but the first; evaluation does the forward products. Threads: all
 //! cores, as `mlp train` by default; `MLP_BENCH_THREADS=1` for one. Images are random, with MNIST's
@@ -81,14 +82,37 @@ impl Ceiling {
     }
 }
 
+/// How each sample is taken after `before_sample`: untimed calls first, then at least criterion's
+/// count of timed calls, and more until `min_time` has passed.
+struct Sampling {
+    warm_calls: usize,
+    min_time: Duration,
+}
+
+/// Criterion's own sampling.
+const PLAIN: Sampling = Sampling {
+    warm_calls: 0,
+    min_time: Duration::ZERO,
+};
+
+/// After the ceiling's products have been through the caches: two calls to bring the routine's
+/// data back, then a fifth of a second of calls, whatever criterion asks for (it sizes samples by
+/// the time it sees, not the ceiling's, and gave the short seed step samples of a few calls).
+const AFTER_CEILING: Sampling = Sampling {
+    warm_calls: 2,
+    min_time: Duration::from_millis(200),
+};
+
 /// Runs `routine` under criterion inside `pool` as `name`, counting `flops` per call, with
-/// `before_sample` run in the pool before each sample is timed. Returns the measured samples
-/// (criterion's warm-up calls are left out): seconds per call, and what `before_sample` gave.
+/// `before_sample` run in the pool before each sample is taken as `sampling` says. Returns the
+/// measured samples (criterion's warm-up calls are left out): seconds per call, and what
+/// `before_sample` gave.
 fn samples<T: Send>(
     c: &mut Criterion,
     pool: &rayon::ThreadPool,
     name: &str,
     flops: f64,
+    sampling: &Sampling,
     mut before_sample: impl FnMut() -> T + Send,
     mut routine: impl FnMut() + Send,
 ) -> Vec<(f64, T)> {
@@ -97,16 +121,22 @@ fn samples<T: Send>(
     group.throughput(Throughput::Elements(flops as u64));
     group.bench_function(name, |b| {
         b.iter_custom(|iters| {
-            let (before, elapsed) = pool.install(|| {
+            let (before, calls, elapsed) = pool.install(|| {
                 let before = before_sample();
-                let started = Instant::now();
-                for _ in 0..iters {
+                for _ in 0..sampling.warm_calls {
                     routine();
                 }
-                (before, started.elapsed())
+                let started = Instant::now();
+                let mut calls = 0;
+                while calls < iters || started.elapsed() < sampling.min_time {
+                    routine();
+                    calls += 1;
+                }
+                (before, calls, started.elapsed())
             });
-            samples.push((elapsed.as_secs_f64() / iters as f64, before));
-            elapsed
+            samples.push((elapsed.as_secs_f64() / calls as f64, before));
+            // Criterion's view: the time of the `iters` calls it asked for.
+            elapsed.mul_f64(iters as f64 / calls as f64)
         })
     });
     group.finish();
@@ -116,7 +146,7 @@ fn samples<T: Send>(
 
 /// Runs `routine` as `samples` does and keeps its median for the summary.
 fn bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, flops: f64, routine: impl FnMut() + Send) {
-    let mut per_call: Vec<f64> = samples(c, pool, name, flops, || (), routine)
+    let mut per_call: Vec<f64> = samples(c, pool, name, flops, &PLAIN, || (), routine)
         .into_iter()
         .map(|(secs, ())| secs)
         .collect();
@@ -136,7 +166,7 @@ fn paired_bench(
     routine: impl FnMut() + Send,
 ) {
     let name = format!("paired/{name}");
-    let ratios: Vec<f64> = samples(c, pool, &name, flops, || ceiling.measure(), routine)
+    let ratios: Vec<f64> = samples(c, pool, &name, flops, &AFTER_CEILING, || ceiling.measure(), routine)
         .into_iter()
         .map(|(secs, ceiling_gflops)| flops / secs / 1e9 / ceiling_gflops)
         .collect();
