@@ -63,7 +63,7 @@ pub trait Kernel: Copy + 'static {
 
     /// `tile`, stored straight from the registers into the tile of c at `[i0, j0]`:
     /// c[i0 + i, j0 + j] = alpha · sum + beta · c[..] (c not read when beta is 0), for a tile that
-    /// lies whole in c, in rows of consecutive values.
+    /// lies in c (all of it, or its first rows at c's bottom edge), in rows of consecutive values.
     /// Returns false, having done nothing, for any other tile or where there is no such kernel;
     /// `store_tile` then stores `tile`'s sums, with the same roundings.
     fn tile_into(
@@ -157,17 +157,28 @@ impl Kernel for f32 {
         if std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")
             && c.strides()[1] == 1
-            && i0 + MR <= c.nrows()
+            && i0 < c.nrows()
             && j0 + NR <= c.ncols()
         {
             assert!(a.len() >= k * MR && b.len() >= k * NR, "packed slivers shorter than k");
-            let rs = c.strides()[0];
-            // SAFETY: the CPU has AVX2 and FMA and the slivers hold k rows (checked above); rows
-            // i0 .. i0 + MR of c each hold columns j0 .. j0 + NR side by side (checked above),
-            // elements of the view c, which this function borrows mutably.
+            let (rs, rows) = (c.strides()[0], c.nrows() - i0);
+            let (a, b) = (a.as_ptr(), b.as_ptr());
+            // SAFETY: the CPU has AVX2 and FMA and the slivers hold k rows (checked above); the
+            // rows i0 .. i0 + R of c (R = MR, or the rows left when fewer) each hold columns
+            // j0 .. j0 + NR side by side (checked above), elements of the view c, which this
+            // function borrows mutably.
             unsafe {
-                let origin = c.as_mut_ptr().offset(i0 as isize * rs + j0 as isize);
-                avx2::tile_into(k, a.as_ptr(), b.as_ptr(), alpha, beta, origin, rs);
+                let c = c.as_mut_ptr().offset(i0 as isize * rs + j0 as isize);
+                // The bottom tile of a C whose rows are not a multiple of MR (128 = 21 x 6 + 2)
+                // computes only its rows.
+                match rows {
+                    1 => avx2::tile_into::<1>(k, a, b, alpha, beta, c, rs),
+                    2 => avx2::tile_into::<2>(k, a, b, alpha, beta, c, rs),
+                    3 => avx2::tile_into::<3>(k, a, b, alpha, beta, c, rs),
+                    4 => avx2::tile_into::<4>(k, a, b, alpha, beta, c, rs),
+                    5 => avx2::tile_into::<5>(k, a, b, alpha, beta, c, rs),
+                    _ => avx2::tile_into::<MR>(k, a, b, alpha, beta, c, rs),
+                }
             }
             return true;
         }
@@ -229,7 +240,7 @@ mod avx2 {
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn tile(k: usize, a: *const f32, b: *const f32) -> Tile<f32> {
         // SAFETY: forwarded from the caller's contract.
-        let acc = unsafe { sums(k, a, b) };
+        let acc = unsafe { sums::<MR>(k, a, b) };
         let mut out = [[0.0f32; NR]; MR];
         for (dst, row) in out.iter_mut().zip(&acc) {
             // SAFETY: each row of `out` holds 16 f32, written as two unaligned 8-lane stores.
@@ -241,17 +252,25 @@ mod avx2 {
         out
     }
 
-    /// The tile's sums stored into C: row i at `c + i·rs`, each NR consecutive values, gets
-    /// alpha · sums + beta · c (c not read when beta is 0), multiplied and added apart as
-    /// `store_tile` does, so that both give the same bits.
+    /// The sums of the tile's first R rows stored into C: row i at `c + i·rs`, each NR
+    /// consecutive values, gets alpha · sums + beta · c (c not read when beta is 0), multiplied
+    /// and added apart as `store_tile` does, so that both give the same bits.
     ///
     /// # Safety
-    /// As `tile`; and the MR rows of NR values at `c + i·rs` must be writable (readable too when
-    /// beta is not 0) and not in use elsewhere.
+    /// As `tile`, with R <= MR; and the R rows of NR values at `c + i·rs` must be writable
+    /// (readable too when beta is not 0) and not in use elsewhere.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn tile_into(k: usize, a: *const f32, b: *const f32, alpha: f32, beta: f32, c: *mut f32, rs: isize) {
+    pub unsafe fn tile_into<const R: usize>(
+        k: usize,
+        a: *const f32,
+        b: *const f32,
+        alpha: f32,
+        beta: f32,
+        c: *mut f32,
+        rs: isize,
+    ) {
         // SAFETY: forwarded from the caller's contract.
-        let acc = unsafe { sums(k, a, b) };
+        let acc = unsafe { sums::<R>(k, a, b) };
         let (alpha, scale) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
         for (i, row) in acc.iter().enumerate() {
             for (half, &sum) in row.iter().enumerate() {
@@ -268,14 +287,15 @@ mod avx2 {
         }
     }
 
-    /// The sums of `tile` in 12 registers.
+    /// The sums of the first R rows of `tile`, in 2·R registers (12 for a whole tile).
     ///
     /// # Safety
-    /// As `tile`.
+    /// As `tile`, with R <= MR.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    unsafe fn sums(k: usize, a: *const f32, b: *const f32) -> [[__m256; 2]; MR] {
-        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    unsafe fn sums<const R: usize>(k: usize, a: *const f32, b: *const f32) -> [[__m256; 2]; R] {
+        const { assert!(R <= MR, "a tile has MR rows") };
+        let mut acc = [[_mm256_setzero_ps(); 2]; R];
         for p in 0..k {
             // SAFETY: p < k, so these reads stay inside the slivers the caller vouched for.
             unsafe {
@@ -692,17 +712,19 @@ mod tests {
         let b: Vec<f32> = random(k, NR, &mut rng).iter().map(|&v| v as f32).collect();
         let c0 = random(9, 20, &mut rng).mapv(|v| v as f32);
         for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (-0.5, 2.0)] {
-            let (mut fused, mut stored) = (c0.clone(), c0.clone());
-            let used = f32::tile_into(k, &a, &b, alpha, beta, &mut fused.view_mut(), [2, 3]);
-            store_tile(&f32::tile(k, &a, &b), alpha, beta, &mut stored.view_mut(), 2, 3);
-            if used {
-                assert_eq!(fused, stored, "alpha {alpha} beta {beta}");
-            } else {
-                assert_eq!(fused, c0, "a kernel that declines must leave c as it was");
+            // A whole tile, and bottom ones with 4 rows and 1 row of c left.
+            for [i0, j0] in [[2, 3], [5, 0], [8, 4]] {
+                let (mut fused, mut stored) = (c0.clone(), c0.clone());
+                let used = f32::tile_into(k, &a, &b, alpha, beta, &mut fused.view_mut(), [i0, j0]);
+                store_tile(&f32::tile(k, &a, &b), alpha, beta, &mut stored.view_mut(), i0, j0);
+                if used {
+                    assert_eq!(fused, stored, "alpha {alpha} beta {beta} at {i0}, {j0}");
+                } else {
+                    assert_eq!(fused, c0, "a kernel that declines must leave c as it was");
+                }
             }
-            // A tile past c's edge, or in a column-major c, is declined and c left alone.
+            // A tile past c's right edge, or in a column-major c, is declined and c left alone.
             let mut edge = c0.clone();
-            assert!(!f32::tile_into(k, &a, &b, alpha, beta, &mut edge.view_mut(), [4, 0]));
             assert!(!f32::tile_into(k, &a, &b, alpha, beta, &mut edge.view_mut(), [0, 5]));
             let mut column_major = Array2::<f32>::zeros((9, 20).f());
             assert!(!f32::tile_into(
