@@ -443,12 +443,12 @@ impl<F: Float> Trainer<F> {
             augmenter,
             x: Array2::zeros((batch, data.inputs())),
             t: Array2::zeros((batch, data.outputs())),
-            sparse_x: SparseInput::default(),
+            sparse_x: SparseInput::with_room(batch, data.inputs()),
             trace: network.trace(batch),
             grads: network.zero_gradients(),
             ahead: Ahead {
                 indices: Vec::with_capacity(batch),
-                x: SparseInput::default(),
+                x: SparseInput::with_room(batch, data.inputs()),
                 t: Array2::zeros((batch, data.outputs())),
             },
         }
@@ -555,7 +555,11 @@ impl<F: Float> Trainer<F> {
         };
         let (loss, finite) = match next.filter(|_| sparse) {
             Some(next) => {
-                let gather_next = || data.gather_sparse(next, &mut ahead.x, ahead.t.slice_mut(s![..next.len(), ..]));
+                let gather_next = || {
+                    let gathered = data.gather_sparse(next, &mut ahead.x, ahead.t.slice_mut(s![..next.len(), ..]));
+                    ahead.x.keep_columns();
+                    gathered
+                };
                 let (updated, gathered) = rayon::join(update, gather_next);
                 if gathered {
                     ahead.indices.extend_from_slice(next);

@@ -104,10 +104,7 @@ impl<F: Float> Dense<F> {
     ) {
         match x.into() {
             Input::Dense(x) => gemm(F::one(), x.t(), dz, F::zero(), &mut dweight),
-            Input::Sparse(x) => x
-                .rows()
-                .expect("backward: the sparse input holds no batch")
-                .mul_transposed(dz, dweight.view_mut()),
+            Input::Sparse(x) => x.mul_transposed(dz, dweight.view_mut()),
         }
         dbias.fill(F::zero());
         for row in dz.axis_iter(Axis(0)) {

@@ -12,7 +12,8 @@
 //!
 //! Both are the same operation, a weighted sum of rows of a dense matrix for each sparse row, done
 //! by `combine_block`. Backward's threads each transpose the columns whose rows of dW they sum, so
-//! that the transpose is shared out too. A dense batch (standard scaling, most other data sets) takes the dense
+//! that the transpose is shared out too; in training, the batch gathered ahead on the other thread
+//! is transposed there as well (`SparseInput::keep_columns`), and backward only sums. A dense batch (standard scaling, most other data sets) takes the dense
 //! products of `linalg` instead. A data set of mostly-zero images keeps their nonzero pixels
 //! (`data::nonzero`) and gathers a batch straight into sparse rows (`SparseInput::fill_rows`). Each
 //! sum runs over the nonzero values in order, on one thread, so results are the same for any
@@ -41,12 +42,16 @@ const PARALLEL_MIN_WORK: usize = 1 << 19;
 /// 5% slower evaluating MNIST's training set).
 const BLOCK: usize = 104;
 
-/// A sparse batch x kept by rows (backward transposes them as it goes: `SparseRows::mul_transposed`).
+/// A sparse batch x kept by rows, and by columns when asked to (`keep_columns`); backward otherwise
+/// transposes the rows as it goes (`SparseRows::mul_transposed`).
 #[derive(Clone, Debug)]
 pub struct SparseInput<F> {
     rows: SparseRows<F>,
     /// Whether `rows` holds the current batch (it was sparse enough).
     active: bool,
+    /// The current batch's transpose, when `keep_columns` made it.
+    columns: SparseRows<F>,
+    columns_kept: bool,
 }
 
 impl<F> Default for SparseInput<F> {
@@ -54,14 +59,67 @@ impl<F> Default for SparseInput<F> {
         Self {
             rows: SparseRows::default(),
             active: false,
+            columns: SparseRows::default(),
+            columns_kept: false,
         }
     }
 }
 
 impl<F: Float> SparseInput<F> {
+    /// Room for a batch of `rows` x `columns` and its transpose with no zeros, so that no later
+    /// fill or `keep_columns` allocates.
+    pub fn with_room(rows: usize, columns: usize) -> Self {
+        let mut input = Self::default();
+        input.rows.reserve(rows, columns);
+        input.columns.reserve(columns, rows);
+        input
+    }
+
+    /// Keeps the current batch by columns too, so that `mul_transposed` (the first layer's
+    /// weight gradient) need not transpose it. The trainer does this while gathering the next
+    /// batch on the other thread, where it costs the step nothing.
+    pub fn keep_columns(&mut self) {
+        if self.active {
+            self.rows.transpose_into(0..self.rows.columns, &mut self.columns);
+            self.columns_kept = true;
+        }
+    }
+
+    /// out = xᵀ · m for the current batch x (see `SparseRows::mul_transposed`), from the columns
+    /// kept by `keep_columns` when there are some. The same sums in the same order either way.
+    ///
+    /// # Panics
+    /// When the last fill did not keep a batch.
+    pub fn mul_transposed(&self, m: ArrayView2<F>, out: ArrayViewMut2<F>) {
+        let rows = self.rows().expect("sparse product: the sparse input holds no batch");
+        if !self.columns_kept {
+            rows.mul_transposed(m, out);
+            return;
+        }
+        let n = m.ncols();
+        assert_eq!(
+            m.nrows(),
+            rows.rows(),
+            "sparse product: x has {} rows but m {}",
+            rows.rows(),
+            m.nrows()
+        );
+        assert_eq!(
+            out.dim(),
+            (rows.columns, n),
+            "sparse product: the output is not {}x{n}",
+            rows.columns
+        );
+        let m = m.to_slice().expect("sparse product: m must be in standard layout");
+        in_pieces(0, out, self.columns.parts(n), &|first, out| {
+            self.columns.combine_rows(first, m, n, None, out)
+        });
+    }
+
     /// Keeps `x` (batch, inputs) if it is sparse enough; returns whether it did (see `MAX_DENSITY`).
     pub fn fill_if_sparse(&mut self, x: ArrayView2<F>) -> bool {
         self.active = self.rows.fill_if_sparse(x);
+        self.columns_kept = false;
         self.active
     }
 
@@ -75,6 +133,7 @@ impl<F: Float> SparseInput<F> {
     pub fn fill_rows(&mut self, rows: usize, columns: usize, write_row: impl FnMut(usize, &mut Vec<u32>, &mut Vec<F>)) {
         self.rows.fill_with(rows, columns, write_row);
         self.active = true;
+        self.columns_kept = false;
     }
 
     /// The current batch by rows, when the last fill kept it.
@@ -664,6 +723,28 @@ mod tests {
             let mut got = Array2::zeros((k, n));
             sparse.rows().unwrap().mul_transposed(dz.view(), got.view_mut());
             assert_close(&got, &dense_product(&x.t().to_owned(), &dz), 1e-12);
+        }
+    }
+
+    #[test]
+    fn kept_columns_give_the_transposing_product_bit_for_bit_and_go_with_a_refill() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut sparse = SparseInput::<f32>::with_room(40, 784);
+        for _ in 0..2 {
+            let x = sparse_random(40, 784, 0.19, &mut rng).mapv(|v| v as f32);
+            let dz = sparse_random(40, 230, 1.0, &mut rng).mapv(|v| v as f32);
+            assert!(sparse.fill_if_sparse(x.view()));
+            // After a refill, the columns kept for the batch before must not be used.
+            let mut transposing = Array2::zeros((784, 230));
+            sparse.mul_transposed(dz.view(), transposing.view_mut());
+            let mut dense = Array2::zeros((784, 230));
+            gemm(1.0, x.t(), dz.view(), 0.0, &mut dense.view_mut());
+            let worst = (&transposing - &dense).iter().fold(0.0f32, |w, d| w.max(d.abs()));
+            assert!(worst < 1e-4, "off by {worst}");
+            sparse.keep_columns();
+            let mut kept = Array2::zeros((784, 230));
+            sparse.mul_transposed(dz.view(), kept.view_mut());
+            assert_eq!(kept, transposing);
         }
     }
 
