@@ -92,28 +92,7 @@ impl<F: Float> SparseInput<F> {
     /// When the last fill did not keep a batch.
     pub fn mul_transposed(&self, m: ArrayView2<F>, out: ArrayViewMut2<F>) {
         let rows = self.rows().expect("sparse product: the sparse input holds no batch");
-        if !self.columns_kept {
-            rows.mul_transposed(m, out);
-            return;
-        }
-        let n = m.ncols();
-        assert_eq!(
-            m.nrows(),
-            rows.rows(),
-            "sparse product: x has {} rows but m {}",
-            rows.rows(),
-            m.nrows()
-        );
-        assert_eq!(
-            out.dim(),
-            (rows.columns, n),
-            "sparse product: the output is not {}x{n}",
-            rows.columns
-        );
-        let m = m.to_slice().expect("sparse product: m must be in standard layout");
-        in_pieces(0, out, self.columns.parts(n), &|first, out| {
-            self.columns.combine_rows(first, m, n, None, out)
-        });
+        rows.mul_transposed(self.columns_kept.then_some(&self.columns), m, out);
     }
 
     /// Keeps `x` (batch, inputs) if it is sparse enough; returns whether it did (see `MAX_DENSITY`).
@@ -276,9 +255,10 @@ impl<F: Float> SparseRows<F> {
     }
 
     /// out = selfᵀ · m: self (rows, k), m (rows, n) in standard layout, out (k, n); the first
-    /// layer's weight gradient xᵀ·dz. Each thread transposes the columns of self whose rows of out
-    /// it computes, into a buffer of its own, and sums them as `mul` does.
-    pub fn mul_transposed(&self, m: ArrayView2<F>, out: ArrayViewMut2<F>) {
+    /// layer's weight gradient xᵀ·dz. With `columns`, self's transpose already made (see
+    /// `SparseInput::keep_columns`), threads sum its rows as `mul` does; without, each thread
+    /// transposes the columns of self whose rows of out it computes, into a buffer of its own.
+    pub fn mul_transposed(&self, columns: Option<&SparseRows<F>>, m: ArrayView2<F>, out: ArrayViewMut2<F>) {
         let n = m.ncols();
         assert_eq!(
             m.nrows(),
@@ -294,6 +274,12 @@ impl<F: Float> SparseRows<F> {
             self.columns
         );
         let m = m.to_slice().expect("sparse product: m must be in standard layout");
+        if let Some(columns) = columns {
+            in_pieces(0, out, columns.parts(n), &|first, out| {
+                columns.combine_rows(first, m, n, None, out)
+            });
+            return;
+        }
         // Room in every thread's buffer for the transpose of all of self, made on all of them at
         // once: otherwise a thread taking its first share in a later batch would allocate then.
         let (rows, columns) = (self.rows(), self.columns);
@@ -721,7 +707,7 @@ mod tests {
             // xᵀ·dz, as the first layer's weight gradient.
             let dz = sparse_random(rows, n, 1.0, &mut rng);
             let mut got = Array2::zeros((k, n));
-            sparse.rows().unwrap().mul_transposed(dz.view(), got.view_mut());
+            sparse.rows().unwrap().mul_transposed(None, dz.view(), got.view_mut());
             assert_close(&got, &dense_product(&x.t().to_owned(), &dz), 1e-12);
         }
     }
@@ -852,7 +838,7 @@ mod tests {
                 let mut out = Array2::<f32>::zeros((100, 100));
                 rows.mul(m.view(), None, out.view_mut());
                 let mut transposed = Array2::<f32>::zeros((784, 100));
-                rows.mul_transposed(m.slice(s![..100, ..]), transposed.view_mut());
+                rows.mul_transposed(None, m.slice(s![..100, ..]), transposed.view_mut());
                 (out, transposed)
             })
         };
