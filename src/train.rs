@@ -557,7 +557,9 @@ impl<F: Float> Trainer<F> {
             Some(next) => {
                 let gather_next = || {
                     let gathered = data.gather_sparse(next, &mut ahead.x, ahead.t.slice_mut(s![..next.len(), ..]));
-                    ahead.x.keep_columns();
+                    if gathered {
+                        ahead.x.keep_columns();
+                    }
                     gathered
                 };
                 let (updated, gathered) = rayon::join(update, gather_next);

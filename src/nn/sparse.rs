@@ -255,10 +255,10 @@ impl<F: Float> SparseRows<F> {
     }
 
     /// out = selfᵀ · m: self (rows, k), m (rows, n) in standard layout, out (k, n); the first
-    /// layer's weight gradient xᵀ·dz. With `columns`, self's transpose already made (see
+    /// layer's weight gradient xᵀ·dz. With `transposed`, self's transpose already made (see
     /// `SparseInput::keep_columns`), threads sum its rows as `mul` does; without, each thread
     /// transposes the columns of self whose rows of out it computes, into a buffer of its own.
-    pub fn mul_transposed(&self, columns: Option<&SparseRows<F>>, m: ArrayView2<F>, out: ArrayViewMut2<F>) {
+    pub fn mul_transposed(&self, transposed: Option<&SparseRows<F>>, m: ArrayView2<F>, out: ArrayViewMut2<F>) {
         let n = m.ncols();
         assert_eq!(
             m.nrows(),
@@ -274,9 +274,9 @@ impl<F: Float> SparseRows<F> {
             self.columns
         );
         let m = m.to_slice().expect("sparse product: m must be in standard layout");
-        if let Some(columns) = columns {
-            in_pieces(0, out, columns.parts(n), &|first, out| {
-                columns.combine_rows(first, m, n, None, out)
+        if let Some(transposed) = transposed {
+            in_pieces(0, out, transposed.parts(n), &|first, out| {
+                transposed.combine_rows(first, m, n, None, out)
             });
             return;
         }
