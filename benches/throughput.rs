@@ -41,6 +41,10 @@ use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// The allocator of the `mlp` binary, so that the kernels see the same alignment here.
+#[global_allocator]
+static ALLOCATOR: mlp::alloc::LineAligned = mlp::alloc::LineAligned;
+
 /// Median seconds per iteration of each benchmark, for the summary printed at the end.
 static MEDIANS: Mutex<Vec<(String, f64, f64)>> = Mutex::new(Vec::new());
 

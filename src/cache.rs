@@ -2,7 +2,7 @@
 //! between instead of stalling it one by one. Hints only: where the CPU has none, they do nothing.
 
 /// Bytes in a cache line on the CPUs we run on.
-const LINE: usize = 64;
+pub const LINE: usize = 64;
 
 /// Asks for the cache line holding `address` to be brought into every level of the cache.
 /// Any address will do: a prefetch never faults.

@@ -2,6 +2,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Large blocks on cache lines: the kernels' vector loads then never straddle two (see `mlp::alloc`).
+#[global_allocator]
+static ALLOCATOR: mlp::alloc::LineAligned = mlp::alloc::LineAligned;
+
 fn main() -> ExitCode {
     let cli = mlp::cli::Cli::parse();
     match mlp::cli::run(cli) {
