@@ -195,9 +195,9 @@ pub fn read_idx_file(path: &Path) -> Result<IdxArray, IdxError> {
     let got = read_up_to(&mut file, &mut magic).map_err(io_error)?;
     let head = io::Cursor::new(magic[..got].to_vec()).chain(file);
     let result = if magic[..got] == GZIP_MAGIC {
-        read_idx(GzDecoder::new(head), None)
+        read_idx(GzDecoder::new(head), Stream::Gzip(file_len))
     } else {
-        read_idx(head, Some(file_len))
+        read_idx(head, Stream::Raw(file_len))
     };
     result.map_err(|source| match source {
         IdxReadError::Io(source) => io_error(source),
@@ -211,9 +211,9 @@ pub fn read_idx_file(path: &Path) -> Result<IdxArray, IdxError> {
 /// Parses an IDX array from bytes in memory, gzip-compressed or raw.
 pub fn parse_idx(bytes: &[u8]) -> Result<IdxArray, IdxFormatError> {
     let result = if bytes.starts_with(&GZIP_MAGIC) {
-        read_idx(GzDecoder::new(bytes), None)
+        read_idx(GzDecoder::new(bytes), Stream::Gzip(bytes.len() as u64))
     } else {
-        read_idx(bytes, Some(bytes.len() as u64))
+        read_idx(bytes, Stream::Raw(bytes.len() as u64))
     };
     result.map_err(|e| match e {
         IdxReadError::Format(e) => e,
@@ -251,10 +251,22 @@ impl From<IdxFormatError> for IdxReadError {
     }
 }
 
-/// Reads one IDX array from `reader`. `known_len` is the stream's total length when it is known
-/// (a raw file), so that a header claiming more than is there fails before any allocation.
-fn read_idx<R: Read>(mut reader: R, known_len: Option<u64>) -> Result<IdxArray, IdxReadError> {
-    let compressed = known_len.is_none();
+/// What `read_idx` reads, with its length in bytes as stored.
+#[derive(Clone, Copy)]
+enum Stream {
+    Raw(u64),
+    Gzip(u64),
+}
+
+/// Deflate makes at most 1032 bytes out of one (a 258-byte match in 2 bits, RFC 1951), so a
+/// gzip stream inflates to at most this many times its length.
+const MAX_INFLATION: u64 = 1032;
+
+/// Reads one IDX array from `reader`. A raw stream's header claiming more than is there fails
+/// before any allocation; a gzip stream's payload is given room for the header's claim, but never
+/// more than its compressed length can inflate to.
+fn read_idx<R: Read>(mut reader: R, stream: Stream) -> Result<IdxArray, IdxReadError> {
+    let compressed = matches!(stream, Stream::Gzip(_));
     let read_error = |e: io::Error| {
         if compressed && e.kind() != io::ErrorKind::NotFound && e.kind() != io::ErrorKind::PermissionDenied {
             IdxReadError::Format(IdxFormatError::CorruptGzip(e))
@@ -314,13 +326,21 @@ fn read_idx<R: Read>(mut reader: R, known_len: Option<u64>) -> Result<IdxArray, 
     }
     let expected = claimed as u64;
 
-    if let Some(total) = known_len {
-        check_payload_length(total.saturating_sub(header_len as u64), expected, &dims, element)?;
-    }
+    let room = match stream {
+        Stream::Raw(total) => {
+            check_payload_length(total.saturating_sub(header_len as u64), expected, &dims, element)?;
+            expected
+        }
+        Stream::Gzip(stored) => expected.min(stored.saturating_mul(MAX_INFLATION)),
+    };
 
-    // For gzip the true length is unknown until decompressed: read at most one byte more than needed,
-    // letting the buffer grow only as real data arrives, and only count what lies beyond.
-    let mut payload = Vec::with_capacity(if compressed { 0 } else { expected as usize });
+    // Room for the whole payload at once: growing by doubling would copy it (and hold two copies)
+    // several times. For gzip the true length is unknown until decompressed: read at most one byte
+    // more than needed and only count what lies beyond.
+    let mut payload = Vec::new();
+    // Where that much memory is refused, the buffer grows as the data arrives instead; a stream
+    // that ends early then fails as too short, not as an abort.
+    let _ = payload.try_reserve_exact(room as usize);
     (&mut reader)
         .take(expected + 1)
         .read_to_end(&mut payload)
@@ -420,5 +440,28 @@ mod tests {
         for array in arrays {
             assert_eq!(parse_idx(&encode_idx(&array)).unwrap(), array);
         }
+    }
+
+    /// Gzips `bytes` at the fastest level.
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_payload_is_read_into_room_made_once() {
+        // 300,000 bytes of images: grown by doubling, the buffer would end with room for 2^19.
+        let array = IdxArray {
+            dims: vec![300, 1000],
+            data: IdxData::U8((0..300_000).map(|i| (i % 7) as u8).collect()),
+        };
+        let parsed = parse_idx(&gzip(&encode_idx(&array))).unwrap();
+        assert_eq!(parsed, array);
+        let IdxData::U8(pixels) = parsed.data else {
+            unreachable!("parsed as u8 above")
+        };
+        assert_eq!(pixels.capacity(), 300_000);
     }
 }
