@@ -8,6 +8,11 @@
 //! CPU tensors to 64 bytes for the same reason. Results do not depend on it: no kernel's order of
 //! operations follows the address.
 //!
+//! Two costs come with it, as the C library cannot align `calloc` or `realloc`: a large zeroed
+//! block is written with zeros, so all its pages count at once (buffers that may stay unused are
+//! made when first needed: evaluation's dense block, a trace's deltas); and a large block that
+//! grows is copied (the IDX reader makes room for a payload once).
+//!
 //! A binary using the library installs it with
 //! `#[global_allocator] static ALLOCATOR: mlp::alloc::LineAligned = mlp::alloc::LineAligned;`.
 

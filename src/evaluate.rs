@@ -44,7 +44,8 @@ pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
         .par_chunks(block)
         .map_init(
             || {
-                let x = Array2::<F>::zeros((block, data.features()));
+                // The dense block is made only when a block is not sparse enough.
+                let x: Option<Array2<F>> = None;
                 let t = Array2::<F>::zeros((block, CLASSES));
                 (x, SparseInput::default(), t, network.trace(block))
             },
@@ -53,6 +54,7 @@ pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
                 let input = if data.gather_sparse(chunk, sparse_x, t.slice_mut(s![..rows, ..])) {
                     Input::Sparse(&*sparse_x)
                 } else {
+                    let x = x.get_or_insert_with(|| Array2::zeros((block, data.features())));
                     data.gather(chunk, x.slice_mut(s![..rows, ..]), t.slice_mut(s![..rows, ..]));
                     Input::Dense(x.slice(s![..rows, ..]))
                 };

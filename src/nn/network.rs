@@ -40,7 +40,8 @@ pub struct Network<F> {
 pub struct Trace<F> {
     /// outputs[i]: (capacity, units of layer i); a = f(z) for hidden layers, the logits for the last.
     outputs: Vec<Array2<F>>,
-    /// deltas[i]: (capacity, units of layer i), dL/dz of layer i during backward.
+    /// deltas[i]: (capacity, units of layer i), dL/dz of layer i during backward; made by the
+    /// first backward, so that a trace used only forward (evaluation) does not hold them.
     deltas: Vec<Array2<F>>,
     /// dropped[i]: layer i's input after dropout, with its mask, when the last forward dropped it.
     dropped: Vec<Option<Dropped<F>>>,
@@ -110,19 +111,21 @@ impl<F: Float> Network<F> {
 
     /// Buffers for batches of up to `capacity` rows.
     pub fn trace(&self, capacity: usize) -> Trace<F> {
-        let buffers = || {
-            self.layers
-                .iter()
-                .map(|l| Array2::zeros((capacity, l.outputs())))
-                .collect()
-        };
         Trace {
-            outputs: buffers(),
-            deltas: buffers(),
+            outputs: self.unit_buffers(capacity),
+            deltas: Vec::new(),
             dropped: vec![None; self.layers.len()],
             sparse_input: SparseInput::default(),
             rows: 0,
         }
+    }
+
+    /// A zeroed (capacity, units) buffer for each layer.
+    fn unit_buffers(&self, capacity: usize) -> Vec<Array2<F>> {
+        self.layers
+            .iter()
+            .map(|l| Array2::zeros((capacity, l.outputs())))
+            .collect()
     }
 
     /// Zeroed gradients shaped like this network.
@@ -236,6 +239,9 @@ impl<F: Float> Network<F> {
             sparse_input,
             ..
         } = trace;
+        if deltas.is_empty() {
+            *deltas = self.unit_buffers(outputs[0].nrows());
+        }
 
         let mut dz = deltas[last].slice_mut(s![..rows, ..]);
         dz.assign(&outputs[last].slice(s![..rows, ..]));
