@@ -81,3 +81,74 @@ pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
         predictions,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::nn::{Activation, Init, Loss};
+
+    /// 4,500 random digits, a fifth of their pixels nonzero as in MNIST: 4 blocks of 1000 and one of 500.
+    fn digits(rng: &mut ChaCha8Rng) -> Dataset {
+        let images = Array2::from_shape_simple_fn((4500, 784), || {
+            if rng.random_bool(0.2) {
+                rng.random_range(1..=255)
+            } else {
+                0
+            }
+        });
+        let labels = (0..4500).map(|_| rng.random_range(0..10u8)).collect();
+        Dataset::new(images, labels, 28, 28)
+    }
+
+    #[test]
+    fn blocks_on_any_thread_count_give_the_whole_batch_forward() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let network = Network::<f32>::new(
+            &[784, 256, 256, 10],
+            Activation::Relu,
+            Loss::CrossEntropy,
+            Init::default_for(Activation::Relu),
+            &mut rng,
+        );
+        let data = digits(&mut rng);
+
+        // The whole data set in one forward pass, gathered dense.
+        let all: Vec<usize> = (0..data.len()).collect();
+        let mut x = Array2::zeros((data.len(), data.features()));
+        let mut t = Array2::zeros((data.len(), CLASSES));
+        data.gather(&all, x.view_mut(), t.view_mut());
+        let mut trace = network.trace(data.len());
+        let logits = network.forward(x.view(), &mut trace);
+        let loss = network.loss.total(logits, t.view()).as_f64() / data.len() as f64;
+        let predictions: Vec<usize> = argmax_rows(logits).collect();
+
+        let evaluations: Vec<Evaluation> = [1, 2, 3]
+            .into_iter()
+            .map(|threads| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                pool.install(|| evaluate(&network, &data))
+            })
+            .collect();
+        for (threads, evaluation) in [1, 2, 3].into_iter().zip(&evaluations) {
+            assert_eq!(evaluation.predictions, predictions, "{threads} threads");
+            assert!(
+                (evaluation.loss - loss).abs() <= 1e-5 * loss,
+                "{threads} threads: {} against {loss}",
+                evaluation.loss
+            );
+            assert_eq!(
+                evaluation.confusion.accuracy().correct,
+                predictions
+                    .iter()
+                    .zip(&data.labels)
+                    .filter(|&(&p, &l)| p == usize::from(l))
+                    .count() as u64
+            );
+        }
+        assert_eq!(evaluations[0], evaluations[1]);
+        assert_eq!(evaluations[0], evaluations[2]);
+    }
+}
