@@ -4,8 +4,8 @@
 //! The kernels load 8 f32 (32 bytes) at a time along rows of weights, gradients and optimizer
 //! moments. glibc starts large blocks 16 bytes past a line, so half of those loads straddle two
 //! lines and cost two: the first layer's sparse sums, which read a row block of W for every
-//! nonzero pixel, took 1.28x as long for it, and the big net's training step 1.08x. PyTorch aligns its
-//! CPU tensors to 64 bytes for the same reason. Results do not depend on it: no kernel's order of
+//! nonzero pixel, took 1.28x as long for it, and the big net's training step 1.08x. PyTorch aligns
+//! its CPU tensors to 64 bytes for the same reason (`gAlignment`, c10/core/alignment.h). Results do not depend on it: no kernel's order of
 //! operations follows the address.
 //!
 //! Two costs come with it, as the C library cannot align `calloc` or `realloc`: a large zeroed
