@@ -1,4 +1,4 @@
-//! `--threads`: training with several threads is reproducible bit for bit.
+//! `--threads`: training with several threads is reproducible bit for bit, and so is evaluation.
 //!
 //! The net is wide enough (64 x 100 · 100 x 512 and up) that every large product is cut into pieces
 //! computed on different threads, so the test exercises the parallel path, not just one thread.
@@ -8,6 +8,13 @@ mod common;
 use std::fs;
 
 use assert_cmd::Command;
+use mlp::data::dataset::CLASSES;
+use mlp::evaluate::{Evaluation, evaluate};
+use mlp::nn::network::argmax_rows;
+use mlp::nn::{Activation, Init, Loss, Network};
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 fn train(data: &std::path::Path, out: &std::path::Path, threads: &str) -> Vec<u8> {
     Command::cargo_bin("mlp")
@@ -58,4 +65,55 @@ fn zero_threads_is_a_usage_error() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("--threads"));
+}
+
+/// Evaluation's blocks of 1000 (4,500 digits: four and a half), on any thread count, give what one
+/// forward pass over the whole set gives.
+#[test]
+fn blocks_on_any_thread_count_give_the_whole_batch_forward() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let network = Network::<f32>::new(
+        &[784, 256, 256, 10],
+        Activation::Relu,
+        Loss::CrossEntropy,
+        Init::default_for(Activation::Relu),
+        &mut rng,
+    );
+    let data = common::random_mnist(4500, common::MNIST_NONZERO, &mut rng);
+
+    // The whole data set in one forward pass, gathered dense.
+    let all: Vec<usize> = (0..data.len()).collect();
+    let mut x = Array2::zeros((data.len(), data.features()));
+    let mut t = Array2::zeros((data.len(), CLASSES));
+    data.gather(&all, x.view_mut(), t.view_mut());
+    let mut trace = network.trace(data.len());
+    let logits = network.forward(x.view(), &mut trace);
+    let loss = f64::from(network.loss.total(logits, t.view())) / data.len() as f64;
+    let predictions: Vec<usize> = argmax_rows(logits).collect();
+
+    let evaluations: Vec<Evaluation> = [1, 2, 3]
+        .into_iter()
+        .map(|threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| evaluate(&network, &data))
+        })
+        .collect();
+    for (threads, evaluation) in [1, 2, 3].into_iter().zip(&evaluations) {
+        assert_eq!(evaluation.predictions, predictions, "{threads} threads");
+        assert!(
+            (evaluation.loss - loss).abs() <= 1e-5 * loss,
+            "{threads} threads: {} against {loss}",
+            evaluation.loss
+        );
+        assert_eq!(
+            evaluation.confusion.accuracy().correct,
+            predictions
+                .iter()
+                .zip(&data.labels)
+                .filter(|&(&p, &l)| p == usize::from(l))
+                .count() as u64
+        );
+    }
+    assert_eq!(evaluations[0], evaluations[1]);
+    assert_eq!(evaluations[0], evaluations[2]);
 }
