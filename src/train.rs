@@ -60,6 +60,23 @@ pub struct TrainConfig {
     pub patience: Option<usize>,
 }
 
+/// The command line's defaults: the classic recipe's 30 epochs of SGD at 0.5 in batches of 100.
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 30,
+            steps: None,
+            batch_size: 100,
+            optimizer: Method::Sgd,
+            schedule: Schedule::constant(0.5),
+            l2: 0.0,
+            dropout: Dropout::OFF,
+            augment: Augment::default(),
+            patience: None,
+        }
+    }
+}
+
 impl TrainConfig {
     /// What is wrong with these settings, if anything. The command line checks each flag as it is
     /// parsed; this checks settings read back from a file (a checkpoint), which the loop would
