@@ -34,9 +34,9 @@ use mlp::evaluate::evaluate;
 use mlp::nn::linalg::gemm;
 use mlp::nn::sparse::SparseInput;
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
-use mlp::optim::Method;
+use mlp::optim::{Method, Optimizer};
 use mlp::schedule::Schedule;
-use mlp::train::{TrainConfig, Trainer};
+use mlp::train::{Learner, TrainConfig, Trainer};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -263,15 +263,17 @@ fn network_benches(
         patience: None,
     };
     let mut trainer = Trainer::new(&network, &train, &config);
+    let mut optimizer = Optimizer::new(config.optimizer, &network);
     let order: Vec<usize> = (0..train.len()).collect();
     let mut batches = order.chunks_exact(batch).cycle();
     let mut step = || {
         let indices = batches.next().expect("a cycle never ends");
-        std::hint::black_box(
-            trainer
-                .step(&mut network, &train, indices, &mut rng)
-                .expect("a finite step"),
-        );
+        let mut learner = Learner {
+            network: &mut network,
+            optimizer: &mut optimizer,
+            rng: &mut rng,
+        };
+        std::hint::black_box(trainer.step(&mut learner, &train, indices).expect("a finite step"));
     };
     bench(c, pool, &format!("step/{name}"), step_flops, &mut step);
     paired_bench(c, pool, &format!("step/{name}"), step_flops, ceiling, &mut step);

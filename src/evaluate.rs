@@ -1,18 +1,17 @@
 //! Evaluation of a network on a whole data set: mean loss, accuracy and the confusion matrix.
 //!
-//! Runs forward only, in blocks of rows spread over the thread pool, each worker reusing its input
-//! buffers (dense, and sparse for mostly-zero images) and one trace.
+//! Runs forward only, in blocks of rows spread over the thread pool, each worker reusing one
+//! `Batch` (which decides, as in training, whether the first layer reads a block sparse) and one
+//! trace.
 
-use ndarray::{Array2, s};
 use rayon::prelude::*;
 
+use crate::batch::Batch;
 use crate::data::dataset::{CLASSES, Dataset};
 use crate::float::Float;
 use crate::metrics::{Accuracy, ConfusionMatrix};
 use crate::nn::Network;
-use crate::nn::layer::Input;
 use crate::nn::network::argmax_rows;
-use crate::nn::sparse::SparseInput;
 
 /// Rows per forward pass during evaluation: large enough for efficient matrix products, small
 /// enough that the activations stay a few megabytes.
@@ -43,23 +42,11 @@ pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
     let blocks: Vec<(f64, Vec<usize>)> = indices
         .par_chunks(block)
         .map_init(
-            || {
-                // The dense block is made only when a block is not sparse enough.
-                let x: Option<Array2<F>> = None;
-                let t = Array2::<F>::zeros((block, CLASSES));
-                (x, SparseInput::default(), t, network.trace(block))
-            },
-            |(x, sparse_x, t, trace), chunk| {
-                let rows = chunk.len();
-                let input = if data.gather_sparse(chunk, sparse_x, t.slice_mut(s![..rows, ..])) {
-                    Input::Sparse(&*sparse_x)
-                } else {
-                    let x = x.get_or_insert_with(|| Array2::zeros((block, data.features())));
-                    data.gather(chunk, x.slice_mut(s![..rows, ..]), t.slice_mut(s![..rows, ..]));
-                    Input::Dense(x.slice(s![..rows, ..]))
-                };
-                let logits = network.forward(input, trace);
-                let loss = network.loss.total(logits, t.slice(s![..rows, ..])).as_f64();
+            || (Batch::new(block, data.features(), CLASSES), network.trace(block)),
+            |(batch, trace), chunk| {
+                batch.gather(data, chunk);
+                let logits = network.forward(batch.input(), trace);
+                let loss = network.loss.total(logits, batch.targets()).as_f64();
                 (loss, argmax_rows(logits).collect())
             },
         )

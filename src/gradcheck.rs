@@ -22,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
+use crate::nn::dropout;
 use crate::nn::{Activation, Dropout, Gradients, Init, Loss, Network, Trace};
 
 /// The default tolerance on the worst relative error.
@@ -52,16 +53,32 @@ pub struct FixedMasks {
     pub seed: u64,
 }
 
-impl FixedMasks {
-    fn forward<'t>(
-        masks: Option<Self>,
-        network: &Network<f64>,
-        x: ArrayView2<f64>,
-        trace: &'t mut Trace<f64>,
-    ) -> ArrayView2<'t, f64> {
-        match masks {
-            None => network.forward(x, trace),
-            Some(m) => network.forward_dropout(x, trace, m.dropout, &mut ChaCha8Rng::seed_from_u64(m.seed)),
+/// A batch ready for forward passes through fixed masks: its inputs after input dropout (which a
+/// training batch gets as it is gathered), and the generator that then draws the hidden masks,
+/// as it stands after drawing the input's.
+struct Masked {
+    x: Array2<f64>,
+    hidden: Option<(f64, ChaCha8Rng)>,
+}
+
+impl Masked {
+    fn new(masks: Option<FixedMasks>, x: ArrayView2<f64>) -> Self {
+        let mut x = x.to_owned();
+        let hidden = masks.map(|m| {
+            let mut rng = ChaCha8Rng::seed_from_u64(m.seed);
+            if m.dropout.input > 0.0 {
+                dropout::drop_in_place(m.dropout.input, x.view_mut(), &mut rng);
+            }
+            (m.dropout.hidden, rng)
+        });
+        Self { x, hidden }
+    }
+
+    /// The logits of a forward pass through the masks, which are the same on every call.
+    fn forward<'t>(&self, network: &Network<f64>, trace: &'t mut Trace<f64>) -> ArrayView2<'t, f64> {
+        match &self.hidden {
+            None => network.forward(self.x.view(), trace),
+            Some((p, rng)) => network.forward_dropout(self.x.view(), trace, *p, &mut rng.clone()),
         }
     }
 }
@@ -190,8 +207,9 @@ pub fn backprop_gradients(
 ) -> Gradients<f64> {
     let mut trace = network.trace(x.nrows());
     let mut grads = network.zero_gradients();
-    FixedMasks::forward(masks, network, x, &mut trace);
-    network.backward(x, &mut trace, t, l2, &mut grads);
+    let masked = Masked::new(masks, x);
+    masked.forward(network, &mut trace);
+    network.backward(masked.x.view(), &mut trace, t, l2, &mut grads);
     grads
 }
 
@@ -207,6 +225,7 @@ pub fn compare(
     analytic: &Gradients<f64>,
 ) -> Discrepancy {
     let mut trace = network.trace(x.nrows());
+    let masked = Masked::new(masks, x);
     let names = parameter_names(network);
     let analytic: Vec<Vec<f64>> = analytic.slices().map(<[f64]>::to_vec).collect();
     let mut worst = Discrepancy::default();
@@ -216,7 +235,7 @@ pub fn compare(
                 let value = slot(network, p, i);
                 let original = *value;
                 *value = original + delta;
-                let logits = FixedMasks::forward(masks, network, x, &mut trace).to_owned();
+                let logits = masked.forward(network, &mut trace).to_owned();
                 let loss = network.loss(logits.view(), t, l2);
                 *slot(network, p, i) = original;
                 loss

@@ -7,6 +7,7 @@
 //! top.
 
 pub mod alloc;
+pub mod batch;
 pub mod cache;
 pub mod cli;
 pub mod data;
@@ -14,6 +15,7 @@ pub mod evaluate;
 pub mod fit;
 pub mod float;
 pub mod gradcheck;
+pub mod history;
 pub mod metrics;
 pub mod model_file;
 pub mod nn;

@@ -53,11 +53,12 @@ use sha2::{Digest, Sha256};
 
 use crate::data::catalog::KnownDataset;
 use crate::data::scaling::Scaling;
+use crate::history::History;
 use crate::metrics::Accuracy;
 use crate::nn::loss::OutputActivation;
 use crate::nn::{Activation, Dense, Loss, Network};
 use crate::optim::Optimizer;
-use crate::train::{Best, History, TrainConfig, TrainState};
+use crate::train::{Best, TrainConfig, TrainState};
 
 pub const FORMAT: &str = "mlp";
 pub const FORMAT_VERSION: u32 = 2;

@@ -54,7 +54,7 @@ fn masks_change_the_gradient_and_plain_forward_ignores_them() {
     // The same trace used for a dropout pass and then an evaluation pass gives the plain results.
     let mut trace = network.trace(5);
     let dropped = network
-        .forward_dropout(x.view(), &mut trace, DROPOUT, &mut ChaCha8Rng::seed_from_u64(2))
+        .forward_dropout(x.view(), &mut trace, DROPOUT.hidden, &mut ChaCha8Rng::seed_from_u64(2))
         .to_owned();
     let evaluated = network.forward(x.view(), &mut trace).to_owned();
     let mut fresh = network.trace(5);

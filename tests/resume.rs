@@ -319,7 +319,7 @@ fn patience_stops_after_epochs_without_a_better_validation_result_and_keeps_the_
     let history = &state.history.epochs;
     let best = state.best.as_ref().unwrap();
     assert_eq!(history.len(), best.epoch + 3);
-    let key = |r: &mlp::train::EpochRecord| (r.val_accuracy.unwrap().correct, -r.val_loss.unwrap());
+    let key = |r: &mlp::history::EpochRecord| (r.val_accuracy.unwrap().correct, -r.val_loss.unwrap());
     let best_record = &history[best.epoch - 1];
     assert!(history.iter().all(|r| key(r) <= key(best_record)));
     assert_eq!(state.kept(), &best.network);

@@ -20,12 +20,13 @@ use crate::data::catalog::KnownDataset;
 use crate::data::dataset::{CLASSES, DataDir, DataError, Dataset, Split, load_split};
 use crate::data::scaling::Scaling;
 use crate::evaluate::evaluate;
+use crate::history::EpochRecord;
 use crate::model_file::{self, InputSpec, ModelInfo};
 use crate::nn::{Activation, Dropout, Init, Network};
 use crate::optim::{Method, defaults};
 use crate::report::{Console, Progress};
 use crate::schedule::{Decay, Schedule};
-use crate::train::{EpochRecord, Observer, Outcome, Splits, TrainConfig, TrainState, train};
+use crate::train::{Observer, Outcome, Splits, TrainConfig, TrainState, train};
 use crate::viz::{self, Format, curves::Curves};
 
 #[derive(Debug, Args)]

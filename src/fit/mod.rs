@@ -11,14 +11,16 @@
 pub mod expr;
 pub mod toy;
 
-use ndarray::{Array2, ArrayViewMut2, s};
+use ndarray::{Array2, ArrayViewMut2};
 use rand::Rng;
 
+use crate::batch::Batch;
 use crate::data::samples::Samples;
 use crate::data::table::{NumericTable, TableError};
 use crate::float::Float;
 use crate::nn::Network;
-use crate::train::{Diverged, TrainConfig, Trainer};
+use crate::optim::Optimizer;
+use crate::train::{Diverged, Learner, TrainConfig, Trainer};
 use crate::viz::Format;
 use crate::viz::chart::{self, Frame, Legend, Panel, RED, Series, Style};
 
@@ -202,12 +204,11 @@ pub const POINTS_GREY: [u8; 3] = [110, 110, 110];
 /// The mean loss (without penalties) of `network` over all of `problem`.
 pub fn mean_loss<F: Float>(network: &Network<F>, problem: &Problem) -> f64 {
     let all: Vec<usize> = (0..problem.len()).collect();
-    let mut x = Array2::<F>::zeros((all.len(), problem.inputs()));
-    let mut t = Array2::<F>::zeros((all.len(), problem.outputs()));
-    problem.gather(&all, x.view_mut(), t.view_mut());
+    let mut batch = Batch::new(all.len(), problem.inputs(), problem.outputs());
+    batch.gather(problem, &all);
     let mut trace = network.trace(all.len());
-    let logits = network.forward(x.view(), &mut trace);
-    network.loss(logits, t.slice(s![.., ..]), F::zero()).as_f64()
+    let logits = network.forward(batch.input(), &mut trace);
+    network.loss(logits, batch.targets(), F::zero()).as_f64()
 }
 
 /// Trains `network` on `problem` for `config.epochs` epochs of shuffled mini-batches, calling
@@ -220,9 +221,15 @@ pub fn fit<F: Float, R: Rng + Send>(
     mut after_epoch: impl FnMut(usize, &Network<F>),
 ) -> Result<(), Diverged> {
     let mut trainer = Trainer::new(network, problem, config);
+    let mut optimizer = Optimizer::new(config.optimizer, network);
     let mut order: Vec<usize> = (0..problem.len()).collect();
     for epoch in 1..=config.epochs {
-        trainer.epoch(network, problem, &mut order, rng, usize::MAX, |_| {})?;
+        let mut learner = Learner {
+            network: &mut *network,
+            optimizer: &mut optimizer,
+            rng: &mut *rng,
+        };
+        trainer.run_epoch(&mut learner, problem, (&mut order, &mut 0), usize::MAX, |_| true)?;
         after_epoch(epoch, network);
     }
     Ok(())

@@ -47,6 +47,17 @@ pub fn draw_mask<F: Float, R: Rng + ?Sized>(p: f64, mut mask: ArrayViewMut2<F>, 
     }
 }
 
+/// In place: x (batch, units) becomes x ⊙ m for a mask m drawn as `draw_mask` draws it, value by
+/// value in the same order, so it equals `forward` of `draw_mask`'s mask. For the network's input,
+/// which backward needs only as it was dropped (no mask is kept).
+pub fn drop_in_place<F: Float, R: Rng + ?Sized>(p: f64, mut x: ArrayViewMut2<F>, rng: &mut R) {
+    let threshold = (p * 2f64.powi(32)).round().min(u32::MAX as f64) as u32;
+    let keep = F::of(1.0 / (1.0 - p));
+    for v in x.iter_mut() {
+        *v *= if rng.next_u32() >= threshold { keep } else { F::zero() };
+    }
+}
+
 /// y = x ⊙ mask; all (batch, units).
 pub fn forward<F: Float>(x: ArrayView2<F>, mask: ArrayView2<F>, mut y: ArrayViewMut2<F>) {
     Zip::from(&mut y).and(&x).and(&mask).for_each(|y, &x, &m| *y = x * m);
@@ -74,6 +85,18 @@ mod tests {
         assert!(mask.iter().all(|&m| m == 0.0 || (m - 1.0 / 0.7).abs() < 1e-15));
         let mean = mask.mean().unwrap();
         assert!((mean - 1.0).abs() < 0.01, "mean {mean}");
+    }
+
+    #[test]
+    fn dropping_in_place_equals_drawing_a_mask_and_applying_it() {
+        let x = Array2::from_shape_fn((7, 9), |(i, j)| (i * 9 + j) as f32 * 0.25 - 3.0);
+        let mut mask = Array2::<f32>::zeros((7, 9));
+        draw_mask(0.3, mask.view_mut(), &mut ChaCha8Rng::seed_from_u64(4));
+        let mut masked = Array2::<f32>::zeros((7, 9));
+        forward(x.view(), mask.view(), masked.view_mut());
+        let mut dropped = x.clone();
+        drop_in_place(0.3, dropped.view_mut(), &mut ChaCha8Rng::seed_from_u64(4));
+        assert_eq!(dropped, masked);
     }
 
     #[test]

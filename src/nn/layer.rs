@@ -21,7 +21,18 @@ pub enum Input<'a, F> {
     Sparse(&'a SparseInput<F>),
 }
 
-impl<F: Float> Input<'_, F> {
+impl<'a, F: Float> Input<'a, F> {
+    /// A dense batch x (rows, inputs) as the first layer computes it fastest: its nonzero values,
+    /// kept in `sparse`, when at most `MAX_DENSITY` of them are nonzero; else x as it is. Batches
+    /// reach this through `batch::Batch`, the one place that decides.
+    pub fn choose(x: ArrayView2<'a, F>, sparse: &'a mut SparseInput<F>) -> Self {
+        if sparse.fill_if_sparse(x) {
+            Input::Sparse(sparse)
+        } else {
+            Input::Dense(x)
+        }
+    }
+
     /// Rows of the batch.
     pub fn rows(&self) -> usize {
         match self {

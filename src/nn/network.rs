@@ -10,8 +10,10 @@
 //! The loss of a batch is the mean per-sample loss plus the L2 penalty `λ/2 · Σ‖Wᵢ‖²` on weights
 //! (never biases), whose gradient adds `λ·Wᵢ` to `dWᵢ`.
 //!
-//! In training, `forward_dropout` applies inverted dropout (see `dropout`) to the input of chosen
-//! layers: layer i then sees aᵢ₋₁ ⊙ mᵢ, and backward multiplies dL/d(aᵢ₋₁ ⊙ mᵢ) by the same mask.
+//! In training, `forward_dropout` applies inverted dropout (see `dropout`) to the hidden layers'
+//! outputs: layer i then sees aᵢ₋₁ ⊙ mᵢ, and backward multiplies dL/d(aᵢ₋₁ ⊙ mᵢ) by the same mask.
+//! The trace records what every layer read (`layer_input`), so backward takes the very inputs
+//! forward used: the batch as given for the first layer (dense or sparse, as `batch` decided).
 //!
 //! `forward` fills a `Trace` (the buffers backward needs) and `backward` fills a `Gradients`; both
 //! are allocated once for the largest batch and reused, so a training step allocates nothing.
@@ -20,7 +22,7 @@ use ndarray::{Array1, Array2, ArrayView2, s};
 use rand::Rng;
 
 use super::activation::Activation;
-use super::dropout::{self, Dropout};
+use super::dropout;
 use super::init::Init;
 use super::layer::{Dense, Input};
 use super::loss::Loss;
@@ -43,10 +45,9 @@ pub struct Trace<F> {
     /// deltas[i]: (capacity, units of layer i), dL/dz of layer i during backward; made by the
     /// first backward, so that a trace used only forward (evaluation) does not hold them.
     deltas: Vec<Array2<F>>,
-    /// dropped[i]: layer i's input after dropout, with its mask, when the last forward dropped it.
+    /// dropped[i]: hidden layer i's input after dropout, with its mask, when the last forward
+    /// dropped it (never for the first layer: the batch's own inputs are dropped as it is gathered).
     dropped: Vec<Option<Dropped<F>>>,
-    /// The first layer's input, when it is mostly zeros: its nonzero values (see `sparse`).
-    sparse_input: SparseInput<F>,
     /// Rows of the current batch.
     rows: usize,
 }
@@ -115,7 +116,6 @@ impl<F: Float> Network<F> {
             outputs: self.unit_buffers(capacity),
             deltas: Vec::new(),
             dropped: vec![None; self.layers.len()],
-            sparse_input: SparseInput::default(),
             rows: 0,
         }
     }
@@ -140,75 +140,59 @@ impl<F: Float> Network<F> {
     }
 
     /// Runs x (batch, inputs) through the network; returns the logits (batch, outputs), which stay
-    /// in `trace` with every hidden output for `backward`. x is a dense batch (kept sparse for the
-    /// first layer when it is mostly zeros) or one already sparse.
+    /// in `trace` with every hidden output for `backward`. The first layer reads x as it is given,
+    /// dense or sparse (`batch::Batch` decides which).
     pub fn forward<'a, 't>(&self, x: impl Into<Input<'a, F>>, trace: &'t mut Trace<F>) -> ArrayView2<'t, F> {
         self.run_forward(x.into(), trace, None)
     }
 
-    /// `forward` for training with `dropout`, its masks drawn from `rng` and kept in `trace`.
-    /// Dropout before the first layer needs a dense x.
+    /// `forward` for training, dropping every hidden layer's outputs with probability `hidden`, the
+    /// masks drawn from `rng` and kept in `trace`. (The network's input is dropped, when it is,
+    /// as the batch is gathered: see `batch::Gatherer`.)
     pub fn forward_dropout<'a, 't>(
         &self,
         x: impl Into<Input<'a, F>>,
         trace: &'t mut Trace<F>,
-        dropout: Dropout,
+        hidden: f64,
         rng: &mut dyn Rng,
     ) -> ArrayView2<'t, F> {
-        self.run_forward(x.into(), trace, Some((dropout, rng)))
+        self.run_forward(x.into(), trace, Some((hidden, rng)).filter(|&(p, _)| p > 0.0))
     }
 
     fn run_forward<'t>(
         &self,
         x: Input<F>,
         trace: &'t mut Trace<F>,
-        mut dropout: Option<(Dropout, &mut dyn Rng)>,
+        mut dropout: Option<(f64, &mut dyn Rng)>,
     ) -> ArrayView2<'t, F> {
         let rows = x.rows();
         trace.ensure_capacity(self, rows);
         trace.rows = rows;
         let capacity = trace.outputs[0].nrows();
         let last = self.layers.len() - 1;
-        let Trace {
-            outputs,
-            dropped,
-            sparse_input,
-            ..
-        } = trace;
+        let Trace { outputs, dropped, .. } = trace;
         for (i, layer) in self.layers.iter().enumerate() {
             let (done, rest) = outputs.split_at_mut(i);
-            let mut input = if i == 0 {
-                x.reborrow()
-            } else {
-                Input::Dense(done[i - 1].slice(s![..rows, ..]))
-            };
-            let rate = dropout.as_ref().map_or(0.0, |(d, _)| d.rate_before(i));
-            if let Some(slot) = &mut dropped[i] {
+            let slot = &mut dropped[i];
+            if let Some(slot) = slot {
                 slot.active = false;
             }
-            if let Some((_, rng)) = dropout.as_mut().filter(|_| rate > 0.0) {
-                let Input::Dense(dense) = input else {
-                    panic!("dropout before the first layer needs the batch dense, not sparse");
-                };
-                let slot = dropped[i].get_or_insert_with(|| Dropped {
+            if let (Some((p, rng)), Some(previous)) = (dropout.as_mut(), done.last()) {
+                let slot = slot.get_or_insert_with(|| Dropped {
                     mask: Array2::zeros((capacity, layer.inputs())),
                     input: Array2::zeros((capacity, layer.inputs())),
                     active: false,
                 });
                 let mut mask = slot.mask.slice_mut(s![..rows, ..]);
-                dropout::draw_mask(rate, mask.view_mut(), &mut **rng);
-                dropout::forward(dense, mask.view(), slot.input.slice_mut(s![..rows, ..]));
+                dropout::draw_mask(*p, mask.view_mut(), &mut **rng);
+                dropout::forward(
+                    previous.slice(s![..rows, ..]),
+                    mask.view(),
+                    slot.input.slice_mut(s![..rows, ..]),
+                );
                 slot.active = true;
-                input = Input::Dense(slot.input.slice(s![..rows, ..]));
             }
-            if i == 0 {
-                // Backward takes the first layer's input from here when x was dense.
-                if let Input::Dense(dense) = input
-                    && sparse_input.fill_if_sparse(dense)
-                {
-                    input = Input::Sparse(&*sparse_input);
-                }
-            }
+            let input = layer_input(x.reborrow(), done.last(), dropped[i].as_ref(), rows);
             let mut z = rest[0].slice_mut(s![..rows, ..]);
             layer.forward(input, z.view_mut());
             if i < last {
@@ -236,7 +220,6 @@ impl<F: Float> Network<F> {
             outputs,
             deltas,
             dropped,
-            sparse_input,
             ..
         } = trace;
         if deltas.is_empty() {
@@ -250,21 +233,14 @@ impl<F: Float> Network<F> {
         for (i, layer) in self.layers.iter().enumerate().rev() {
             let (below, this) = deltas.split_at_mut(i);
             let dz = this[0].slice(s![..rows, ..]);
-            let dropped = dropped[i].as_ref().filter(|d| d.active);
-            let input = match dropped {
-                _ if i == 0 && matches!(x, Input::Sparse(_)) => x.reborrow(),
-                // The first layer's forward kept its dense input (after any dropout) sparse: use the same.
-                _ if i == 0 && sparse_input.rows().is_some() => Input::Sparse(&*sparse_input),
-                Some(d) => Input::Dense(d.input.slice(s![..rows, ..])),
-                None if i == 0 => x.reborrow(),
-                None => Input::Dense(outputs[i - 1].slice(s![..rows, ..])),
-            };
+            let dropped = dropped[i].as_ref();
+            let input = layer_input(x.reborrow(), i.checked_sub(1).map(|p| &outputs[p]), dropped, rows);
             let grad = &mut grads.layers[i];
             let dx = below.last_mut().map(|d| d.slice_mut(s![..rows, ..]));
             layer.backward(input, dz, grad.weight.view_mut(), grad.bias.view_mut(), dx);
             if i > 0 {
                 let mut da = below[i - 1].slice_mut(s![..rows, ..]);
-                if let Some(d) = dropped {
+                if let Some(d) = dropped.filter(|d| d.active) {
                     dropout::backward(d.mask.slice(s![..rows, ..]), da.view_mut());
                 }
                 self.activation.backward(outputs[i - 1].slice(s![..rows, ..]), da);
@@ -297,7 +273,8 @@ impl<F: Float> Network<F> {
     /// The network's outputs (probabilities for softmax and sigmoid) for x (batch, inputs).
     pub fn predict(&self, x: ArrayView2<F>) -> Array2<F> {
         let mut trace = self.trace(x.nrows());
-        let mut outputs = self.forward(x, &mut trace).to_owned();
+        let mut sparse = SparseInput::default();
+        let mut outputs = self.forward(Input::choose(x, &mut sparse), &mut trace).to_owned();
         self.loss.output_activation().forward(outputs.view_mut());
         outputs
     }
@@ -330,6 +307,22 @@ impl<F: Float> Gradients<F> {
                 l.bias.as_slice().expect("contiguous"),
             ]
         })
+    }
+}
+
+/// What layer i reads from a forward pass of `rows` rows: the batch x for the first layer; for the
+/// others, the output of the layer below (`previous`), or its dropped copy when the last forward
+/// dropped it. Forward and backward both ask here.
+fn layer_input<'a, F: Float>(
+    x: Input<'a, F>,
+    previous: Option<&'a Array2<F>>,
+    dropped: Option<&'a Dropped<F>>,
+    rows: usize,
+) -> Input<'a, F> {
+    match (dropped.filter(|d| d.active), previous) {
+        (Some(d), _) => Input::Dense(d.input.slice(s![..rows, ..])),
+        (None, Some(previous)) => Input::Dense(previous.slice(s![..rows, ..])),
+        (None, None) => x,
     }
 }
 

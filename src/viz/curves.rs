@@ -17,7 +17,7 @@ use std::path::Path;
 use super::Format;
 use super::chart::{self, BLUE, Frame, GREEN, Legend, Panel, RED, Series, Style};
 use crate::data::table::{NumericTable, TableError};
-use crate::train::History;
+use crate::history::History;
 
 /// The splits a history can have, with their colours and the spellings of their CSV column prefixes.
 const SPLITS: [(&str, [&str; 2], [u8; 3]); 3] = [
