@@ -35,9 +35,9 @@ pub const DEFAULT_EPSILON: f64 = 2e-4;
 pub struct CheckConfig {
     /// Layer widths, input to output.
     pub sizes: Vec<usize>,
-    #[serde(serialize_with = "serialize_display")]
+    #[serde(serialize_with = "crate::serde_text::serialize")]
     pub activation: Activation,
-    #[serde(serialize_with = "serialize_display")]
+    #[serde(serialize_with = "crate::serde_text::serialize")]
     pub loss: Loss,
     pub l2: f64,
     pub dropout: Dropout,
@@ -284,6 +284,3 @@ fn random_batch(sizes: &[usize], samples: usize, rng: &mut ChaCha8Rng) -> (Array
     (x, t)
 }
 
-fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(value)
-}

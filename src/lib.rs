@@ -24,5 +24,6 @@ pub mod parallel;
 pub mod predict;
 pub mod report;
 pub mod schedule;
+pub mod serde_text;
 pub mod train;
 pub mod viz;

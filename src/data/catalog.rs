@@ -187,6 +187,15 @@ impl fmt::Display for KnownDataset {
     }
 }
 
+/// The inverse of `name`: `mnist`, `fashion-mnist`.
+impl std::str::FromStr for KnownDataset {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::from_name(text).ok_or_else(|| format!("unknown data set `{text}`"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

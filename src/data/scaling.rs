@@ -23,7 +23,35 @@ pub enum Scaling {
     Standard { mean: f64, std: f64 },
 }
 
+/// Which scaling a run asks for, before the training pixels say what `standard` means.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScalingChoice {
+    #[default]
+    Unit,
+    Standard,
+}
+
+impl ScalingChoice {
+    /// The scaling of this choice for training on `images`; `None` for `standard` when every pixel
+    /// has the same value.
+    pub fn fit(self, images: &Array2<u8>) -> Option<Scaling> {
+        match self {
+            Self::Unit => Some(Scaling::Unit),
+            Self::Standard => Scaling::standard_for(images),
+        }
+    }
+}
+
 impl Scaling {
+    /// The choice this scaling was made from.
+    pub fn choice(self) -> ScalingChoice {
+        match self {
+            Self::Unit => ScalingChoice::Unit,
+            Self::Standard { .. } => ScalingChoice::Standard,
+        }
+    }
+
     /// Standardization by the mean and standard deviation of `images`' pixels (as p / 255), or
     /// `None` when every pixel has the same value.
     pub fn standard_for(images: &Array2<u8>) -> Option<Self> {

@@ -164,6 +164,15 @@ pub fn sigmoid<F: Float>(z: F) -> F {
     }
 }
 
+/// The inverse of `name`: `sigmoid`, `tanh`, `relu`, `leaky-relu`, `identity`.
+impl std::str::FromStr for Activation {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::from_name(text).ok_or_else(|| format!("unknown activation `{text}`"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use ndarray::{Array2, s};

@@ -76,6 +76,23 @@ impl fmt::Display for Init {
     }
 }
 
+/// The inverse of `Display`: `xavier`, `he`, or `normal(std S)` for a positive S.
+impl std::str::FromStr for Init {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let normal = || {
+            let std: f64 = text.strip_prefix("normal(std ")?.strip_suffix(')')?.parse().ok()?;
+            (std.is_finite() && std > 0.0).then_some(Self::Normal { std })
+        };
+        match text {
+            "xavier" => Ok(Self::Xavier),
+            "he" => Ok(Self::He),
+            _ => normal().ok_or_else(|| format!("unknown initialization `{text}`")),
+        }
+    }
+}
+
 /// Draws in f64 and rounds, so f32 and f64 networks from one seed hold the same weights up to rounding.
 fn sample<F: Float, D: Distribution<f64>, R: Rng + ?Sized>(dist: D, n: usize, rng: &mut R) -> Vec<F> {
     (0..n).map(|_| F::of(dist.sample(rng))).collect()

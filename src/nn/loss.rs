@@ -116,6 +116,24 @@ impl fmt::Display for Loss {
     }
 }
 
+/// The inverse of `Display`: `cross-entropy`, `bce`, or `mse(f)` for an activation f.
+impl std::str::FromStr for Loss {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "cross-entropy" => Ok(Self::CrossEntropy),
+            "bce" => Ok(Self::BinaryCrossEntropy),
+            _ => text
+                .strip_prefix("mse(")
+                .and_then(|rest| rest.strip_suffix(')'))
+                .and_then(Activation::from_name)
+                .map(Self::MeanSquaredError)
+                .ok_or_else(|| format!("unknown loss `{text}`")),
+        }
+    }
+}
+
 /// The output layer's nonlinearity: softmax over a row, or one activation per element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputActivation {

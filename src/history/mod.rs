@@ -1,0 +1,96 @@
+//! The record of a run: one row of numbers per finished epoch (`History`), the same as curves per
+//! split (`Curves`, which `viz::curves` draws), and the history CSV file that `mlp train --history`
+//! writes and `mlp plot` reads back (`csv`).
+
+mod csv;
+
+use serde::{Deserialize, Serialize};
+
+pub use csv::{HEADER, HistoryFile};
+
+use crate::metrics::Accuracy;
+
+/// The numbers of one finished epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based.
+    pub epoch: usize,
+    /// The learning rate of the epoch's last update.
+    pub lr: f64,
+    /// Mean loss over the training set after the epoch (without the L2 penalty, dropout or
+    /// augmentation).
+    pub train_loss: f64,
+    pub train_accuracy: Accuracy,
+    /// The same on the validation set, when there is one.
+    pub val_loss: Option<f64>,
+    pub val_accuracy: Option<Accuracy>,
+    pub test_loss: f64,
+    pub test_accuracy: Accuracy,
+    /// Updates made in this epoch: a full pass, or fewer in the last when `steps` ends it.
+    pub steps: usize,
+    /// Wall time of the epoch, training and the evaluations.
+    pub seconds: f64,
+    /// Of `seconds`, the updates alone and the evaluations.
+    pub train_seconds: f64,
+    pub eval_seconds: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub epochs: Vec<EpochRecord>,
+}
+
+/// The splits a history can have, with the spellings of their CSV column prefixes.
+const SPLITS: [(&str, [&str; 2]); 3] = [
+    ("train", ["train", "train"]),
+    ("validation", ["val", "validation"]),
+    ("test", ["test", "test"]),
+];
+
+/// One split's numbers per epoch; `None` where it was not measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SplitCurve {
+    pub split: &'static str,
+    /// Accuracy in percent.
+    pub accuracy: Vec<Option<f64>>,
+    pub loss: Vec<Option<f64>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Curves {
+    pub epochs: Vec<f64>,
+    pub splits: Vec<SplitCurve>,
+}
+
+impl Curves {
+    pub fn from_history(history: &History) -> Self {
+        let epochs = history.epochs.iter().map(|r| r.epoch as f64).collect();
+        let percent = |a: Accuracy| Some(100.0 * a.fraction());
+        let train = SplitCurve {
+            split: "train",
+            accuracy: history.epochs.iter().map(|r| percent(r.train_accuracy)).collect(),
+            loss: history.epochs.iter().map(|r| Some(r.train_loss)).collect(),
+        };
+        let validation = SplitCurve {
+            split: "validation",
+            accuracy: history
+                .epochs
+                .iter()
+                .map(|r| r.val_accuracy.and_then(percent))
+                .collect(),
+            loss: history.epochs.iter().map(|r| r.val_loss).collect(),
+        };
+        let test = SplitCurve {
+            split: "test",
+            accuracy: history.epochs.iter().map(|r| percent(r.test_accuracy)).collect(),
+            loss: history.epochs.iter().map(|r| Some(r.test_loss)).collect(),
+        };
+        let mut splits = vec![train, test];
+        if validation.accuracy.iter().any(Option::is_some) {
+            splits.insert(1, validation);
+        }
+        Self { epochs, splits }
+    }
+
+}
+
