@@ -6,7 +6,8 @@
 use ndarray::{Array2, s};
 use rayon::prelude::*;
 
-use crate::data::dataset::{CLASSES, Dataset};
+use crate::data::dataset::Dataset;
+use crate::data::split::CLASSES;
 use crate::float::Float;
 use crate::metrics::{Accuracy, ConfusionMatrix};
 use crate::nn::Network;

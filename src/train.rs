@@ -652,8 +652,8 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-    use crate::data::dataset::CLASSES;
     use crate::data::scaling::Scaling;
+    use crate::data::split::CLASSES;
     use crate::nn::{Activation, Dropout, Init, Loss};
 
     /// A data set that can only be gathered dense: the network then finds each batch's zeros itself.
