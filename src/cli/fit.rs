@@ -8,9 +8,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
+use super::args::{LossName, OptimizerName, positive_f64, positive_usize};
 use super::exit::{UsageError, usage_bail};
-use super::train::OptimizerName;
-use super::{LossName, output, positive_f64, positive_usize};
+use super::output;
 use crate::data::augment::Augment;
 use crate::data::table::NumericTable;
 use crate::fit::toy::Toy;

@@ -7,14 +7,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
+use super::args::{
+    InitName, LossName, OptimizerName, ScalingName, ScheduleName, non_negative_f64, positive_f64, positive_usize, seed,
+    unit_interval,
+};
 use super::data::DataArgs;
 use super::exit::usage_bail;
-use super::{LossName, exit, non_negative_f64, output, positive_f64, positive_usize, seed, unit_interval};
+use super::{exit, output};
 use crate::data::augment::Augment;
 use crate::data::catalog::KnownDataset;
 use crate::data::dataset::{DataDir, DataError, Dataset, load_split};
@@ -184,42 +188,6 @@ const RESUME_CONFLICTS: [&str; 30] = [
     "dataset",
     "patience",
 ];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OptimizerName {
-    /// plain stochastic gradient descent
-    Sgd,
-    /// heavy-ball momentum
-    Momentum,
-    /// Nesterov momentum
-    Nesterov,
-    /// Adam
-    Adam,
-    /// Adam with decoupled weight decay
-    #[value(name = "adamw")]
-    AdamW,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ScheduleName {
-    Constant,
-    Step,
-    Cosine,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ScalingName {
-    Unit,
-    Standard,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum InitName {
-    Auto,
-    Normal,
-    Xavier,
-    He,
-}
 
 /// Default standard deviation of `--init normal`: the textbook two-layer net's N(0, 0.01²).
 const DEFAULT_INIT_STD: f64 = 0.01;
