@@ -10,6 +10,7 @@ use super::exit;
 use crate::data::catalog::KnownDataset;
 use crate::data::split::Split;
 use crate::nn::{Activation, Loss};
+use crate::optim::{Method, defaults};
 
 impl ValueEnum for Activation {
     fn value_variants<'a>() -> &'a [Self] {
@@ -71,6 +72,64 @@ pub enum OptimizerName {
     /// Adam with decoupled weight decay
     #[value(name = "adamw")]
     AdamW,
+}
+
+/// The hyperparameter flags of the update rules (`--momentum`, `--beta1`, `--beta2`, `--eps`,
+/// `--weight-decay`), `None` where not given.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct OptimizerFlags {
+    pub momentum: Option<f64>,
+    pub beta1: Option<f64>,
+    pub beta2: Option<f64>,
+    pub eps: Option<f64>,
+    pub weight_decay: Option<f64>,
+}
+
+impl OptimizerName {
+    /// The update rule of this name with the hyperparameters in `flags` and `optim::defaults` for
+    /// the rest, after checking that each flag given belongs to this rule.
+    pub fn method(self, flags: OptimizerFlags) -> anyhow::Result<Method> {
+        use OptimizerName::{Adam, AdamW, Momentum, Nesterov, Sgd};
+        let only = |flag: &str, given: bool, allowed: &[OptimizerName], to: &str| {
+            if given && !allowed.contains(&self) {
+                exit::usage_bail!("{flag} applies only to --optimizer {to}");
+            }
+            anyhow::Ok(())
+        };
+        only(
+            "--momentum",
+            flags.momentum.is_some(),
+            &[Momentum, Nesterov],
+            "momentum or nesterov",
+        )?;
+        for (flag, value) in [("--beta1", flags.beta1), ("--beta2", flags.beta2), ("--eps", flags.eps)] {
+            only(flag, value.is_some(), &[Adam, AdamW], "adam or adamw")?;
+        }
+        only(
+            "--weight-decay",
+            flags.weight_decay.is_some(),
+            &[AdamW],
+            "adamw (for the others, --l2 adds a penalty to the loss)",
+        )?;
+        let momentum = flags.momentum.unwrap_or(defaults::MOMENTUM);
+        let (beta1, beta2, eps) = (
+            flags.beta1.unwrap_or(defaults::BETA1),
+            flags.beta2.unwrap_or(defaults::BETA2),
+            flags.eps.unwrap_or(defaults::EPS),
+        );
+        Ok(match self {
+            Sgd => Method::Sgd,
+            Momentum => Method::Momentum { momentum },
+            Nesterov => Method::Nesterov { momentum },
+            Adam => Method::Adam { beta1, beta2, eps },
+            AdamW => Method::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay: flags.weight_decay.unwrap_or(defaults::WEIGHT_DECAY),
+            },
+        })
+    }
 }
 
 /// The `--schedule` names: how the learning rate decays after the warm-up.
@@ -167,4 +226,37 @@ pub fn seed(text: &str) -> Result<u64, String> {
     text.trim()
         .parse::<u64>()
         .map_err(|_| format!("`{text}` is not a whole number from 0 to {}", u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optimizer_flags_not_given_take_the_defaults_and_given_ones_are_checked() {
+        let none = OptimizerFlags::default();
+        assert_eq!(
+            OptimizerName::AdamW.method(none).unwrap(),
+            Method::AdamW {
+                beta1: defaults::BETA1,
+                beta2: defaults::BETA2,
+                eps: defaults::EPS,
+                weight_decay: defaults::WEIGHT_DECAY,
+            }
+        );
+        let momentum = OptimizerFlags {
+            momentum: Some(0.5),
+            ..none
+        };
+        assert_eq!(
+            OptimizerName::Nesterov.method(momentum).unwrap(),
+            Method::Nesterov { momentum: 0.5 }
+        );
+        let error = OptimizerName::Adam.method(momentum).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--momentum applies only to --optimizer momentum or nesterov"
+        );
+        assert!(error.is::<exit::UsageError>());
+    }
 }

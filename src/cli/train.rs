@@ -13,8 +13,8 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 use super::args::{
-    InitName, LossName, OptimizerName, ScalingName, ScheduleName, non_negative_f64, positive_f64, positive_usize, seed,
-    unit_interval,
+    InitName, LossName, OptimizerFlags, OptimizerName, ScalingName, ScheduleName, non_negative_f64, positive_f64,
+    positive_usize, seed, unit_interval,
 };
 use super::data::DataArgs;
 use super::exit::usage_bail;
@@ -27,7 +27,7 @@ use crate::data::split::{CLASSES, Split};
 use crate::evaluate::evaluate;
 use crate::model_file::{self, InputSpec, ModelInfo};
 use crate::nn::{Activation, Dropout, Init, Network};
-use crate::optim::{Method, defaults};
+use crate::optim::Method;
 use crate::report::{Console, Progress};
 use crate::schedule::{Decay, Schedule};
 use crate::train::{EpochRecord, Observer, Outcome, Splits, TrainConfig, TrainState, train};
@@ -194,46 +194,12 @@ const DEFAULT_INIT_STD: f64 = 0.01;
 
 impl TrainArgs {
     fn optimizer(&self) -> anyhow::Result<Method> {
-        use OptimizerName::{Adam, AdamW, Momentum, Nesterov, Sgd};
-        let name = self.optimizer;
-        let only = |flag: &str, given: bool, allowed: &[OptimizerName], to: &str| {
-            if given && !allowed.contains(&name) {
-                usage_bail!("{flag} applies only to --optimizer {to}");
-            }
-            anyhow::Ok(())
-        };
-        only(
-            "--momentum",
-            self.momentum.is_some(),
-            &[Momentum, Nesterov],
-            "momentum or nesterov",
-        )?;
-        for (flag, value) in [("--beta1", self.beta1), ("--beta2", self.beta2), ("--eps", self.eps)] {
-            only(flag, value.is_some(), &[Adam, AdamW], "adam or adamw")?;
-        }
-        only(
-            "--weight-decay",
-            self.weight_decay.is_some(),
-            &[AdamW],
-            "adamw (for the others, --l2 adds a penalty to the loss)",
-        )?;
-        let momentum = self.momentum.unwrap_or(defaults::MOMENTUM);
-        let (beta1, beta2, eps) = (
-            self.beta1.unwrap_or(defaults::BETA1),
-            self.beta2.unwrap_or(defaults::BETA2),
-            self.eps.unwrap_or(defaults::EPS),
-        );
-        Ok(match name {
-            Sgd => Method::Sgd,
-            Momentum => Method::Momentum { momentum },
-            Nesterov => Method::Nesterov { momentum },
-            Adam => Method::Adam { beta1, beta2, eps },
-            AdamW => Method::AdamW {
-                beta1,
-                beta2,
-                eps,
-                weight_decay: self.weight_decay.unwrap_or(defaults::WEIGHT_DECAY),
-            },
+        self.optimizer.method(OptimizerFlags {
+            momentum: self.momentum,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
         })
     }
 
