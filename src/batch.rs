@@ -214,8 +214,9 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-    use crate::data::dataset::{CLASSES, Dataset};
+    use crate::data::dataset::Dataset;
     use crate::data::scaling::Scaling;
+    use crate::data::split::CLASSES;
 
     fn digits() -> Dataset {
         // Rows of mostly zeros: one bright pixel each.

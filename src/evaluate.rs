@@ -7,7 +7,8 @@
 use rayon::prelude::*;
 
 use crate::batch::Batch;
-use crate::data::dataset::{CLASSES, Dataset};
+use crate::data::dataset::Dataset;
+use crate::data::split::CLASSES;
 use crate::float::Float;
 use crate::metrics::{Accuracy, ConfusionMatrix};
 use crate::nn::Network;

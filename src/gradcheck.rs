@@ -283,4 +283,3 @@ fn random_batch(sizes: &[usize], samples: usize, rng: &mut ChaCha8Rng) -> (Array
     }
     (x, t)
 }
-

@@ -23,6 +23,7 @@ pub mod optim;
 pub mod parallel;
 pub mod predict;
 pub mod report;
+pub mod run;
 pub mod schedule;
 pub mod serde_text;
 pub mod train;

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use common::http::{Behaviour, TestServer};
 use mlp::data::catalog::{KnownDataset, PublishedFile};
-use mlp::data::dataset::{DataDir, Split, load_split};
+use mlp::data::dataset::{DataDir, load_split};
 use mlp::data::download::{DownloadConfig, DownloadError, DownloadObserver, Failure, download, inventory};
+use mlp::data::split::Split;
 use predicates::prelude::*;
 
 /// Remembers what the download reported.

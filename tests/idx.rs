@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use common::{gzip, idx_bytes};
 use mlp::data::catalog::KnownDataset;
-use mlp::data::dataset::{DataDir, DataError, Dataset, Split, load_split, locate};
+use mlp::data::dataset::{DataDir, DataError, Dataset, load_split, locate};
 use mlp::data::idx::{IdxArray, IdxData, IdxError, IdxFormatError, parse_idx, read_idx_file};
+use mlp::data::split::Split;
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);

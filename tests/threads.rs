@@ -8,7 +8,7 @@ mod common;
 use std::fs;
 
 use assert_cmd::Command;
-use mlp::data::dataset::CLASSES;
+use mlp::data::split::CLASSES;
 use mlp::evaluate::{Evaluation, evaluate};
 use mlp::nn::network::argmax_rows;
 use mlp::nn::{Activation, Init, Loss, Network};

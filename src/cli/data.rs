@@ -8,8 +8,9 @@ use clap::Args;
 
 use super::download::{DownloadArgs, fetch};
 use crate::data::catalog::KnownDataset;
-use crate::data::dataset::{DataDir, DataError, Dataset, Split, load_split, locate};
+use crate::data::dataset::{DataDir, DataError, Dataset, load_split, locate};
 use crate::data::download::existing;
+use crate::data::split::Split;
 use crate::report::Console;
 
 #[derive(Debug, Args)]

@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::ProgressBar;
 
+use super::args::positive_f64;
 use super::exit::UsageError;
-use super::positive_f64;
 use crate::data::catalog::{KnownDataset, PublishedFile};
 use crate::data::dataset::DataDir;
 use crate::data::download::{DownloadConfig, DownloadObserver, Failure, Inventory, download, inventory};

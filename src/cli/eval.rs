@@ -2,14 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde_json::json;
 
+use super::args::{SplitName, positive_usize};
 use super::data::DataArgs;
 use super::exit::usage_bail;
-use super::{output, positive_usize};
+use super::output;
 use crate::data::catalog::KnownDataset;
-use crate::data::dataset::{DataError, Dataset, Split};
+use crate::data::dataset::{DataError, Dataset};
 use crate::evaluate::evaluate;
 use crate::metrics::ConfusionMatrix;
 use crate::model_file;
@@ -41,21 +42,6 @@ pub struct EvalArgs {
     /// Draw the confusion matrix as a heat map to this PNG
     #[arg(long)]
     pub confusion: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum SplitName {
-    Train,
-    Test,
-}
-
-impl SplitName {
-    pub fn split(self) -> Split {
-        match self {
-            SplitName::Train => Split::Train,
-            SplitName::Test => Split::Test,
-        }
-    }
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {

@@ -8,15 +8,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
+use super::args::{LossName, OptimizerFlags, OptimizerName, positive_f64, positive_usize};
 use super::exit::{UsageError, usage_bail};
-use super::train::OptimizerName;
-use super::{LossName, output, positive_f64, positive_usize};
+use super::output;
 use crate::data::augment::Augment;
 use crate::data::table::NumericTable;
 use crate::fit::toy::Toy;
 use crate::fit::{Problem, Regression, expr, fit, fit_chart, mean_loss};
 use crate::nn::{Activation, Dropout, Init, Loss, Network};
-use crate::optim::{Method, defaults};
 use crate::report::Console;
 use crate::schedule::{Decay, Schedule};
 use crate::train::TrainConfig;
@@ -189,7 +188,7 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     let config = TrainConfig {
         epochs,
         batch_size,
-        optimizer: method(optimizer_name),
+        optimizer: optimizer_name.method(OptimizerFlags::default())?,
         schedule: Schedule {
             lr,
             decay: Decay::Cosine { min_lr: 0.0 },
@@ -286,30 +285,6 @@ fn task(args: &FitArgs) -> anyhow::Result<Task> {
         regression: Regression::new(points),
         what: format!("y = {text} on [{from}, {to}]"),
     })
-}
-
-/// The update rule `name` with the usual hyperparameters.
-fn method(name: OptimizerName) -> Method {
-    match name {
-        OptimizerName::Sgd => Method::Sgd,
-        OptimizerName::Momentum => Method::Momentum {
-            momentum: defaults::MOMENTUM,
-        },
-        OptimizerName::Nesterov => Method::Nesterov {
-            momentum: defaults::MOMENTUM,
-        },
-        OptimizerName::Adam => Method::Adam {
-            beta1: defaults::BETA1,
-            beta2: defaults::BETA2,
-            eps: defaults::EPS,
-        },
-        OptimizerName::AdamW => Method::AdamW {
-            beta1: defaults::BETA1,
-            beta2: defaults::BETA2,
-            eps: defaults::EPS,
-            weight_decay: defaults::WEIGHT_DECAY,
-        },
-    }
 }
 
 /// Prints the fit's error and draws it when asked; returns the JSON result.

@@ -4,7 +4,7 @@ use anyhow::bail;
 use clap::Args;
 use serde_json::json;
 
-use super::{LossName, non_negative_f64, positive_f64, positive_usize, seed, unit_interval};
+use super::args::{LossName, non_negative_f64, positive_f64, positive_usize, seed, unit_interval};
 use crate::gradcheck::{CheckConfig, CheckResult, DEFAULT_EPSILON, DEFAULT_TOLERANCE, check, default_suite};
 use crate::nn::{Activation, Dropout};
 use crate::report::Console;

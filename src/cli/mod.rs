@@ -1,6 +1,10 @@
-//! The command line: clap types, one `Args` struct per subcommand, validation of flag values, and
-//! the glue that runs each subcommand. Nothing below this module knows about flags.
+//! The command line: the `mlp` parser with its subcommands, and `run`, which hands each to its
+//! module. Each subcommand's module holds its `Args` struct, their validation into the library's
+//! configs, and its run; what several share (argument types and value parsers, the data and
+//! download flags, output paths, exit statuses) sits in `args`, `data`, `fetch`, `output` and
+//! `exit`, and no subcommand imports another. Nothing below this module knows about flags.
 
+mod args;
 mod data;
 mod download;
 mod eval;
@@ -14,11 +18,8 @@ mod show;
 mod train;
 mod weights;
 
-use clap::builder::PossibleValue;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-use crate::data::catalog::KnownDataset;
-use crate::nn::{Activation, Loss};
 use crate::parallel;
 
 pub use data::DataArgs;
@@ -95,105 +96,4 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fit(args) => fit::run(args),
         Command::Download(args) => download::run(args),
     }
-}
-
-impl ValueEnum for Activation {
-    fn value_variants<'a>() -> &'a [Self] {
-        &Activation::ALL
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.name()))
-    }
-}
-
-impl ValueEnum for KnownDataset {
-    fn value_variants<'a>() -> &'a [Self] {
-        &KnownDataset::ALL
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.name()))
-    }
-}
-
-/// The `--loss` names; mse's output activation comes from `--output-activation`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LossName {
-    /// softmax outputs with cross-entropy
-    #[value(name = "cross-entropy", alias = "ce")]
-    CrossEntropy,
-    /// a sigmoid per class with binary cross-entropy
-    Bce,
-    /// mean squared error (half the squared error) on --output-activation outputs
-    Mse,
-}
-
-impl LossName {
-    /// The loss named by `--loss` with `--output-activation` (which only mse takes; sigmoid by default).
-    fn with_output(self, output: Option<Activation>) -> anyhow::Result<Loss> {
-        match (self, output) {
-            (Self::Mse, output) => Ok(Loss::MeanSquaredError(output.unwrap_or(Activation::Sigmoid))),
-            (_, Some(_)) => exit::usage_bail!(
-                "--output-activation applies only to --loss mse (cross-entropy implies softmax, bce implies sigmoid)"
-            ),
-            (Self::CrossEntropy, None) => Ok(Loss::CrossEntropy),
-            (Self::Bce, None) => Ok(Loss::BinaryCrossEntropy),
-        }
-    }
-}
-
-/// A `--lr`-style value: a finite number greater than zero.
-fn positive_f64(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        Ok(_) => Err("must be a finite number greater than 0".to_owned()),
-        Err(_) => Err(format!("`{text}` is not a number")),
-    }
-}
-
-/// An `--l2`-style value: a finite number, zero or more.
-fn non_negative_f64(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        Ok(_) => Err("must be a finite number of 0 or more".to_owned()),
-        Err(_) => Err(format!("`{text}` is not a number")),
-    }
-}
-
-/// A `--momentum` or `--dropout` value: at least 0 and below 1.
-fn unit_interval(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
-        Ok(_) => Err("must be at least 0 and less than 1".to_owned()),
-        Err(_) => Err(format!("`{text}` is not a number")),
-    }
-}
-
-/// A count such as `--epochs` or a layer width: a whole number of at least 1.
-fn positive_usize(text: &str) -> Result<usize, String> {
-    if text.trim().is_empty() {
-        return Err("a number is missing (nothing given, or nothing between two commas)".to_owned());
-    }
-    match text.trim().parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_owned()),
-        Ok(v) => Ok(v),
-        Err(_) => Err(format!("`{text}` is not a whole number")),
-    }
-}
-
-/// A `--scale` value: screen pixels per image pixel, 1 to 32.
-fn scale_factor(text: &str) -> Result<u32, String> {
-    match text.trim().parse::<u32>() {
-        Ok(v) if (1..=32).contains(&v) => Ok(v),
-        Ok(_) => Err("must be from 1 to 32".to_owned()),
-        Err(_) => Err(format!("`{text}` is not a whole number")),
-    }
-}
-
-/// A `--seed`: any whole number from 0 to 2^64 - 1.
-fn seed(text: &str) -> Result<u64, String> {
-    text.trim()
-        .parse::<u64>()
-        .map_err(|_| format!("`{text}` is not a whole number from 0 to {}", u64::MAX))
 }

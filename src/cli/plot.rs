@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::output;
+use crate::history::Curves;
 use crate::report::Console;
-use crate::viz::{self, curves::Curves};
+use crate::viz;
 
 #[derive(Debug, Args)]
 pub struct PlotArgs {

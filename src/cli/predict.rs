@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
+use super::args::{positive_usize, scale_factor};
 use super::exit::usage_bail;
-use super::{output, positive_usize, scale_factor};
+use super::output;
 use crate::model_file;
 use crate::predict::{Input, Ranked, outputs_are_probabilities, read_inputs, top_classes};
 use crate::report::Console;

@@ -7,10 +7,10 @@ use rand::SeedableRng;
 use rand::seq::index;
 use rand_chacha::ChaCha8Rng;
 
+use super::args::{SplitName, positive_usize, scale_factor, seed};
 use super::data::DataArgs;
-use super::eval::SplitName;
 use super::exit::usage_bail;
-use super::{output, positive_usize, scale_factor, seed};
+use super::output;
 use crate::data::catalog::KnownDataset;
 use crate::report::Console;
 use crate::viz::{self, grid};

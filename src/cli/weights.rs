@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 use ndarray::s;
 
+use super::args::{positive_usize, scale_factor};
 use super::exit::usage_bail;
-use super::{output, positive_usize, scale_factor};
+use super::output;
 use crate::model_file;
 use crate::report::Console;
 use crate::viz::{self, grid, weights::weight_tiles};

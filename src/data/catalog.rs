@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::dataset::{CLASSES, Split};
+use super::split::{CLASSES, Split};
 
 /// A data set known by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

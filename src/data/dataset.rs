@@ -18,11 +18,9 @@ use super::catalog::KnownDataset;
 use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
 use super::nonzero::NonzeroPixels;
 use super::scaling::Scaling;
+use super::split::{CLASSES, Split};
 use crate::float::Float;
 use crate::nn::sparse::SparseInput;
-
-/// Number of classes in MNIST-like data sets (digits 0-9, or Fashion-MNIST's ten kinds of clothing).
-pub const CLASSES: usize = 10;
 
 /// The generator stream (of the run's seed) that chooses validation samples, apart from the stream
 /// that initializes and trains.
@@ -45,30 +43,6 @@ pub struct Dataset {
     /// The images' nonzero pixels, for `gather_sparse`; found at its first call (`None` inside when
     /// the images are not mostly zeros).
     nonzero: OnceLock<Option<NonzeroPixels>>,
-}
-
-/// Which part of a data set to use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Split {
-    Train,
-    Test,
-}
-
-impl Split {
-    pub fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Test => "test",
-        }
-    }
-
-    /// The file-name stems under which this split's images and labels are published.
-    fn stems(self) -> (&'static str, &'static str) {
-        match self {
-            Split::Train => ("train-images", "train-labels"),
-            Split::Test => ("t10k-images", "t10k-labels"),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

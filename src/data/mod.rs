@@ -11,4 +11,5 @@ pub mod nonzero;
 pub mod preprocess;
 pub mod samples;
 pub mod scaling;
+pub mod split;
 pub mod table;

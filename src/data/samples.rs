@@ -7,7 +7,8 @@
 use ndarray::ArrayViewMut2;
 
 use super::augment::ImageShape;
-use super::dataset::{CLASSES, Dataset};
+use super::dataset::Dataset;
+use super::split::CLASSES;
 use crate::float::Float;
 use crate::nn::sparse::SparseInput;
 

@@ -120,4 +120,4 @@ impl Curves {
         }
         Ok(Self { epochs, splits })
     }
-
+}

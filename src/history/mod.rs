@@ -91,6 +91,4 @@ impl Curves {
         }
         Self { epochs, splits }
     }
-
 }
-

@@ -2,8 +2,9 @@
 //! images, and the test set, all scaled alike. Hold-out and scaling happen here and nowhere else.
 
 use super::RunError;
-use crate::data::dataset::{DataDir, DataError, Dataset, Split, load_split};
+use crate::data::dataset::{DataDir, DataError, Dataset, load_split};
 use crate::data::scaling::Scaling;
+use crate::data::split::Split;
 use crate::train::Splits;
 
 #[derive(Clone, Debug)]

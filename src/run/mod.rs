@@ -22,7 +22,9 @@ use rand_chacha::ChaCha8Rng;
 pub use data::RunData;
 pub use spec::RunSpec;
 
-use crate::data::dataset::{CLASSES, DataDir, DataError};
+use crate::data::catalog::KnownDataset;
+use crate::data::dataset::{DataDir, DataError};
+use crate::data::split::CLASSES;
 use crate::model_file::{self, InputSpec, ModelFileError, ModelInfo};
 use crate::nn::Network;
 use crate::train::{Observer, Outcome, TrainConfig, TrainState, train};
@@ -122,9 +124,9 @@ pub fn start(mut spec: RunSpec, dir: &DataDir) -> anyhow::Result<Run> {
     })
 }
 
-/// The run saved in the checkpoint at `path`, on its data set: in `dir` when given, else where
-/// the run read it.
-pub fn resume(path: &Path, dir: Option<DataDir>) -> anyhow::Result<Run> {
+/// The run saved in the checkpoint at `path`, on its data set: in the directory `data_dir` gives
+/// for the run's data set, else where the run read it.
+pub fn resume(path: &Path, data_dir: impl FnOnce(KnownDataset) -> Option<DataDir>) -> anyhow::Result<Run> {
     let (model, checkpoint) = model_file::load_checkpoint(path)?;
     let checkpoint = checkpoint.ok_or_else(|| RunError::NoCheckpoint { path: path.to_owned() })?;
     let recorded = serde_json::Value::Object(model.info.training);
@@ -136,7 +138,7 @@ pub fn resume(path: &Path, dir: Option<DataDir>) -> anyhow::Result<Run> {
     let input = model.info.input;
     spec.scaling = input.scaling.choice();
     spec.train = checkpoint.config;
-    let dir = dir.unwrap_or_else(|| DataDir {
+    let dir = data_dir(spec.dataset).unwrap_or_else(|| DataDir {
         path: spec.data_dir.clone(),
         dataset: spec.dataset,
         chosen_by: "the directory the run was trained on",

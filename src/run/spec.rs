@@ -116,6 +116,13 @@ mod tests {
             (Activation::Relu, Init::He, ScalingChoice::Unit, 7, 1000)
         );
         assert_eq!((spec.train.steps, spec.train.dropout.hidden), (Some(20), 0.2));
-        assert_eq!(spec.train.optimizer, Method::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+        assert_eq!(
+            spec.train.optimizer,
+            Method::Adam {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8
+            }
+        );
     }
 }

@@ -6,9 +6,9 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
-use crate::data::dataset::CLASSES;
 use crate::data::samples::Samples;
 use crate::data::scaling::Scaling;
+use crate::data::split::CLASSES;
 use crate::nn::sparse::SparseInput;
 use crate::nn::{Activation, Dropout, Init, Loss, Network};
 use crate::optim::Optimizer;

@@ -154,7 +154,7 @@ pub fn random_mnist(samples: usize, nonzero: f64, rng: &mut rand_chacha::ChaCha8
         }
     });
     let labels = (0..samples)
-        .map(|_| rng.random_range(0..mlp::data::dataset::CLASSES as u8))
+        .map(|_| rng.random_range(0..mlp::data::split::CLASSES as u8))
         .collect();
     mlp::data::dataset::Dataset::new(images, labels, 28, 28)
 }

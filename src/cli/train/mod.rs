@@ -1,0 +1,230 @@
+//! `mlp train`: the flags filled into a run's specification (`args`), the run started or resumed
+//! by the library (`crate::run`), and what the command shows and saves as it goes (`saver`).
+
+mod args;
+mod saver;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::anyhow;
+use serde_json::json;
+
+pub use args::TrainArgs;
+
+use super::exit::{self, UsageError};
+use super::output;
+use crate::data::catalog::KnownDataset;
+use crate::data::split::Split;
+use crate::evaluate::evaluate;
+use crate::nn::Dropout;
+use crate::report::Console;
+use crate::run::{self, Run, RunError};
+use crate::train::Outcome;
+use saver::EpochSaver;
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let console = Console::new(args.json, args.quiet);
+    let out = args
+        .out
+        .clone()
+        .or_else(|| args.resume.clone())
+        .unwrap_or_else(|| PathBuf::from("model.bin"));
+    output::check_writable("--out", &out)?;
+    let plot = match &args.plot {
+        Some(path) => Some((path.clone(), output::picture("--plot", path, true)?)),
+        None => None,
+    };
+    let history = args.history.as_deref().map(saver::open_history).transpose()?;
+
+    let started = Instant::now();
+    let mut run = start_or_resume(&args, &console).map_err(in_flag_terms)?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    describe(&console, &run);
+    saver::install_interrupt_handler(console)?;
+
+    let mut saver = EpochSaver {
+        console,
+        progress: None,
+        config: *run.config(),
+        info: run.info(),
+        out: out.clone(),
+        plot,
+        history,
+    };
+    let outcome = run.train(&mut saver)?;
+    if outcome == Outcome::Interrupted {
+        run.save(&out)?;
+        return Err(exit::Interrupted {
+            checkpoint: out.clone(),
+            resume_command: resume_command(&args, &out),
+        }
+        .into());
+    }
+    finish(
+        &console,
+        &run,
+        &out,
+        outcome,
+        load_seconds,
+        started.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// The run the flags ask for: resumed from `--resume`, else started from the settings, on the data
+/// set's files (downloaded first when they are missing and downloading is allowed).
+fn start_or_resume(args: &TrainArgs, console: &Console) -> anyhow::Result<Run> {
+    if let Some(path) = &args.resume {
+        let data_dir = |dataset| args.data.data_dir.is_some().then(|| args.data.dir(dataset));
+        return run::resume(path, data_dir);
+    }
+    let dataset = args.data.dataset_or(KnownDataset::Mnist);
+    let spec = args.spec.spec(dataset)?;
+    args.data
+        .fetch_missing(dataset, &[Split::Train, Split::Test], console)?;
+    run::start(spec, &args.data.dir(dataset))
+}
+
+/// A run's error in the words of the flags that set what went wrong.
+fn in_flag_terms(error: anyhow::Error) -> anyhow::Error {
+    let Some(run_error) = error.downcast_ref::<RunError>() else {
+        return error;
+    };
+    let usage = |message: String| UsageError(message).into();
+    match run_error {
+        RunError::BatchTooLarge { batch_size, samples } => usage(format!(
+            "--batch-size {batch_size} is larger than the training set ({samples} samples)"
+        )),
+        RunError::HoldOutTooLarge { val, samples } => usage(format!(
+            "--val {val} leaves no training images: the training set has {samples}"
+        )),
+        RunError::PatienceWithoutValidation => {
+            usage("--patience needs validation data: give --val N to hold out N training images".to_owned())
+        }
+        RunError::ConstantPixels { dir } => anyhow!(
+            "--scaling standard: every training pixel in {} has the same value",
+            dir.display()
+        ),
+        RunError::NoCheckpoint { path } => usage(format!(
+            "--resume {}: the file holds a model but no training state to continue from; \
+             resume from the --out file of an unfinished `mlp train`",
+            path.display()
+        )),
+        RunError::NoSpec { path, problem } => anyhow!(
+            "--resume {}: its training settings are not those of an mlp run: {problem}",
+            path.display()
+        ),
+    }
+}
+
+fn describe(console: &Console, run: &Run) {
+    let network = &run.state.network;
+    let sizes = network
+        .sizes()
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("-");
+    let config = run.config();
+    let mut text = format!(
+        "training {sizes} ({} parameters) on {}, inputs {}, {} hidden, {} loss, {}, {}, batch {}, {} epochs",
+        network.parameter_count(),
+        run.spec.dataset.title(),
+        run.input.scaling,
+        network.activation,
+        network.loss,
+        config.optimizer,
+        config.schedule,
+        config.batch_size,
+        config.epochs,
+    );
+    if config.l2 > 0.0 {
+        text += &format!(", l2 {}", config.l2);
+    }
+    if config.dropout != Dropout::OFF {
+        text += &format!(", dropout {} (input {})", config.dropout.hidden, config.dropout.input);
+    }
+    if !config.augment.is_off() {
+        text += &format!(", augment {}", config.augment);
+    }
+    if let Some(v) = &run.data.validation {
+        text += &format!(", {} training and {} validation images", run.data.train.len(), v.len());
+    }
+    if let Some(p) = config.patience {
+        text += &format!(", patience {p}");
+    }
+    console.line(&text);
+    if run.state.epoch > 0 || run.state.batches_done > 0 {
+        console.line(&format!(
+            "resuming after epoch {} and {} batches of the next",
+            run.state.epoch, run.state.batches_done
+        ));
+    }
+}
+
+/// The test accuracy of the model kept, and the closing report.
+fn finish(console: &Console, run: &Run, out: &Path, outcome: Outcome, load_seconds: f64, seconds: f64) {
+    let kept = run.state.kept();
+    let on_test = evaluate(kept, &run.data.test);
+    let (how, epochs) = match outcome {
+        Outcome::EarlyStopped => ("stopped early", run.state.epoch),
+        _ => ("finished", run.state.epoch),
+    };
+    let which = match &run.state.best {
+        Some(best) => format!(
+            "the model of epoch {} (best validation accuracy {})",
+            best.epoch, best.accuracy
+        ),
+        None => format!("the model after epoch {epochs}"),
+    };
+    let history = &run.state.history.epochs;
+    let train_seconds: f64 = history.iter().map(|e| e.train_seconds).sum();
+    let eval_seconds: f64 = history.iter().map(|e| e.eval_seconds).sum();
+    let steps: usize = history.iter().map(|e| e.steps).sum();
+    console.line(&format!(
+        "{how} after {epochs} epochs ({steps} updates), {seconds:.1} s (loading {load_seconds:.2} s, training \
+         {train_seconds:.1} s, evaluation {eval_seconds:.1} s); kept {which}: test accuracy {}; saved to {}",
+        on_test.accuracy(),
+        out.display()
+    ));
+    console.json(&json!({
+        "model": out.display().to_string(),
+        "layer_sizes": kept.sizes(),
+        "config": run.spec,
+        "history": run.state.history.epochs,
+        "outcome": if outcome == Outcome::EarlyStopped { "early-stopped" } else { "finished" },
+        "kept_epoch": run.state.best.as_ref().map_or(run.state.epoch, |b| b.epoch),
+        "final_test_accuracy": on_test.accuracy().fraction(),
+        "final_test_loss": on_test.loss,
+        "seconds": seconds,
+        "load_seconds": load_seconds,
+        "train_seconds": train_seconds,
+        "eval_seconds": eval_seconds,
+    }));
+}
+
+/// The command that continues this run.
+fn resume_command(args: &TrainArgs, out: &Path) -> String {
+    let mut command = format!("mlp train --resume {}", shell_word(&out.display().to_string()));
+    if let Some(dir) = &args.data.data_dir {
+        command += &format!(" --data-dir {}", shell_word(&dir.display().to_string()));
+    }
+    if let Some(history) = &args.history {
+        command += &format!(" --history {}", shell_word(&history.display().to_string()));
+    }
+    command
+}
+
+/// `text` quoted for a POSIX shell when it needs to be.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}

@@ -1,0 +1,109 @@
+//! What `mlp train` does as the loop goes: a progress bar per epoch, then the epoch's line, the
+//! checkpoint saved, a row appended to the history CSV and the curves redrawn.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+
+use super::super::exit::{self, UsageError};
+use super::super::output;
+use crate::history::{Curves, HistoryFile};
+use crate::model_file::{self, ModelInfo};
+use crate::report::{Console, Progress};
+use crate::train::{Observer, TrainConfig, TrainState};
+use crate::viz::{self, Format};
+
+/// Set by the first Ctrl-C: training stops after the current batch and saves a checkpoint.
+static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// The first Ctrl-C asks training to stop after its batch; a second one exits at once (the last
+/// checkpoint, written atomically, stays whole).
+pub fn install_interrupt_handler(console: Console) -> anyhow::Result<()> {
+    let installed = ctrlc::set_handler(move || {
+        if STOP_REQUESTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(exit::INTERRUPTED));
+        }
+        console.note("Ctrl-C: finishing this batch and saving a checkpoint (press again to quit at once)");
+    });
+    match installed {
+        Ok(()) | Err(ctrlc::Error::MultipleHandlers) => Ok(()),
+        Err(e) => Err(e).context("cannot install the Ctrl-C handler"),
+    }
+}
+
+/// `--history FILE` opened for appending, before any training, so that a path that cannot be
+/// written is a usage error.
+pub fn open_history(path: &Path) -> anyhow::Result<HistoryFile> {
+    if !path.is_file() {
+        output::check_writable("--history", path)?;
+    }
+    HistoryFile::open(path)
+        .map_err(|e| UsageError(format!("--history {}: cannot open for appending: {e}", path.display())).into())
+}
+
+/// Shows progress, saves the checkpoint after every epoch and appends the history.
+pub struct EpochSaver {
+    pub console: Console,
+    pub progress: Option<Progress>,
+    pub config: TrainConfig,
+    pub info: ModelInfo,
+    pub out: PathBuf,
+    /// Where to draw the learning curves, and in which format.
+    pub plot: Option<(PathBuf, Format)>,
+    pub history: Option<HistoryFile>,
+}
+
+impl Observer<f32> for EpochSaver {
+    fn epoch_started(&mut self, epoch: usize, batches: usize, done: usize) {
+        self.progress = Some(
+            self.console
+                .progress((batches - done) as u64, format!("epoch {epoch}/{}", self.config.epochs)),
+        );
+    }
+
+    fn batch_done(&mut self, loss: f64) {
+        if let Some(progress) = &mut self.progress {
+            progress.step(loss);
+        }
+    }
+
+    fn should_stop(&self) -> bool {
+        STOP_REQUESTED.load(Ordering::SeqCst)
+    }
+
+    fn epoch_done(&mut self, state: &TrainState<f32>) -> anyhow::Result<()> {
+        if let Some(progress) = self.progress.take() {
+            progress.finish();
+        }
+        let record = state.history.epochs.last().expect("an epoch was recorded");
+        model_file::save_checkpoint(&self.out, &self.config, state, &self.info)?;
+        if let Some(history) = &mut self.history {
+            history
+                .append(record)
+                .with_context(|| format!("--history {}: cannot append", history.path().display()))?;
+        }
+        if let Some((path, format)) = &self.plot {
+            let (picture, _) = Curves::from_history(&state.history).render(*format)?;
+            viz::save(path, &picture)?;
+        }
+        let validation = record
+            .val_accuracy
+            .map_or_else(String::new, |a| format!("  val acc {a}"));
+        let best = match &state.best {
+            Some(b) if b.epoch == record.epoch => " *",
+            _ => "",
+        };
+        self.console.line(&format!(
+            "epoch {:>3}/{}  lr {:.3e}  train loss {:.4}  train acc {}{validation}  test acc {}  {:.1} s{best}",
+            record.epoch,
+            self.config.epochs,
+            record.lr,
+            record.train_loss,
+            record.train_accuracy,
+            record.test_accuracy,
+            record.seconds
+        ));
+        Ok(())
+    }
+}
