@@ -19,6 +19,7 @@ use std::fmt;
 use ndarray::{ArrayView2, ArrayViewMut, ArrayViewMut2, Dimension, Zip};
 
 use crate::float::Float;
+use crate::kernels::sigmoid;
 use crate::nn::vexp;
 
 /// The slope of leaky-relu for negative inputs.
@@ -154,31 +155,11 @@ pub fn on_slices<F, D: Dimension>(mut a: ArrayViewMut<F, D>, f: impl Fn(&mut [F]
     }
 }
 
-/// The logistic sigmoid, without overflow: e^-z is only formed for z >= 0 and e^z for z < 0.
-pub fn sigmoid<F: Float>(z: F) -> F {
-    if z >= F::zero() {
-        F::one() / (F::one() + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (F::one() + e)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use ndarray::{Array2, s};
 
     use super::*;
-
-    #[test]
-    fn sigmoid_is_finite_and_symmetric_at_extremes() {
-        for z in [-1000.0f32, -88.0, -20.0, 0.0, 20.0, 88.0, 1000.0] {
-            let s = sigmoid(z);
-            assert!(s.is_finite() && (0.0..=1.0).contains(&s), "sigmoid({z}) = {s}");
-            assert!((s + sigmoid(-z) - 1.0).abs() < 1e-6);
-        }
-        assert_eq!(sigmoid(0.0f64), 0.5);
-    }
 
     #[test]
     fn sigmoid_forward_takes_the_vector_path_in_f32_whatever_the_strides_and_std_exp_in_f64() {

@@ -29,8 +29,8 @@ use std::cell::RefCell;
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, s};
 
-use crate::cache;
 use crate::float::Float;
+use crate::kernels::cache;
 
 /// Rows of the register tile.
 pub const MR: usize = 6;

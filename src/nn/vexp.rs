@@ -20,7 +20,7 @@
 //! so a value's result never depends on where it sits in the slice. CPUs without AVX2 and FMA get
 //! std's `exp` value by value.
 
-use super::activation::sigmoid;
+use crate::kernels::sigmoid;
 
 /// e^x of every value, in place.
 pub fn exp_in_place(values: &mut [f32]) {
