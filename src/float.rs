@@ -9,7 +9,7 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
 use ndarray::{LinalgScalar, ScalarOperand};
 
-use crate::nn::activation::ActivationKernel;
+use crate::kernels::ExpKernel;
 use crate::nn::linalg::Kernel;
 use crate::nn::sparse::SparseKernel;
 
@@ -29,7 +29,7 @@ pub trait Float:
     + Sync
     + Kernel
     + SparseKernel
-    + ActivationKernel
+    + ExpKernel
     + 'static
 {
     /// The nearest value of this type to `x`.

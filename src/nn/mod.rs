@@ -9,7 +9,6 @@ pub mod linalg;
 pub mod loss;
 pub mod network;
 pub mod sparse;
-pub mod vexp;
 
 pub use activation::Activation;
 pub use dropout::Dropout;
