@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use mlp::data::augment::Augment;
 use mlp::evaluate::evaluate;
-use mlp::nn::linalg::gemm;
+use mlp::kernels::gemm;
 use mlp::nn::sparse::SparseInput;
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
 use mlp::optim::Method;

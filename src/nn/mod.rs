@@ -5,7 +5,6 @@ pub mod activation;
 pub mod dropout;
 pub mod init;
 pub mod layer;
-pub mod linalg;
 pub mod loss;
 pub mod network;
 pub mod sparse;

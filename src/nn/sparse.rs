@@ -653,7 +653,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-    use crate::nn::linalg::gemm;
+    use crate::kernels::gemm;
 
     /// A (rows, columns) matrix with about `density` of its values nonzero, in [-1, 1).
     fn sparse_random(rows: usize, columns: usize, density: f64, rng: &mut ChaCha8Rng) -> Array2<f64> {
