@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use mlp::data::augment::Augment;
 use mlp::evaluate::evaluate;
+use mlp::kernels::SparseInput;
 use mlp::kernels::gemm;
-use mlp::nn::sparse::SparseInput;
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
 use mlp::optim::Method;
 use mlp::schedule::Schedule;
@@ -329,7 +329,7 @@ fn main() {
     let mut ceiling = Ceiling::new();
     gemm_bench(&mut c, &pool, "gemm/100x784x100", (100, 784, 100), false);
     gemm_bench(&mut c, &single, "gemm/100x784x100/1-thread", (100, 784, 100), false);
-    for nonzero in [0.1, common::MNIST_NONZERO, mlp::nn::sparse::MAX_DENSITY] {
+    for nonzero in [0.1, common::MNIST_NONZERO, mlp::kernels::MAX_DENSITY] {
         sparse_bench(&mut c, &pool, (100, 784, 100), nonzero);
     }
     gemm_bench(&mut c, &pool, "gemm/128x784x1024", (128, 784, 1024), false);

@@ -8,11 +8,11 @@ use rayon::prelude::*;
 
 use crate::data::dataset::{CLASSES, Dataset};
 use crate::float::Float;
+use crate::kernels::SparseInput;
 use crate::metrics::{Accuracy, ConfusionMatrix};
 use crate::nn::Network;
 use crate::nn::layer::Input;
 use crate::nn::network::argmax_rows;
-use crate::nn::sparse::SparseInput;
 
 /// Rows per forward pass during evaluation: large enough for efficient matrix products, small
 /// enough that the activations stay a few megabytes.

@@ -10,7 +10,7 @@ use std::ops::{DivAssign, MulAssign, SubAssign};
 use ndarray::{LinalgScalar, ScalarOperand};
 
 use crate::kernels::Element;
-use crate::nn::sparse::SparseKernel;
+use crate::kernels::SparseKernel;
 
 /// A real scalar type the network can be computed in (`f32` or `f64`).
 pub trait Float:

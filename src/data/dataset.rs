@@ -19,7 +19,7 @@ use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
 use super::nonzero::NonzeroPixels;
 use super::scaling::Scaling;
 use crate::float::Float;
-use crate::nn::sparse::SparseInput;
+use crate::kernels::SparseInput;
 
 /// Number of classes in MNIST-like data sets (digits 0-9, or Fashion-MNIST's ten kinds of clothing).
 pub const CLASSES: usize = 10;

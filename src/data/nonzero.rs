@@ -10,7 +10,7 @@ use ndarray::ArrayView2;
 
 use crate::float::Float;
 use crate::kernels::cache;
-use crate::nn::sparse::{MAX_DENSITY, SparseInput};
+use crate::kernels::{MAX_DENSITY, SparseInput};
 
 /// How many images ahead `gather` asks for pixels: enough to cover a miss to memory while the
 /// images in between are copied.

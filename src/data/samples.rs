@@ -9,7 +9,7 @@ use ndarray::ArrayViewMut2;
 use super::augment::ImageShape;
 use super::dataset::{CLASSES, Dataset};
 use crate::float::Float;
-use crate::nn::sparse::SparseInput;
+use crate::kernels::SparseInput;
 
 /// `Sync`: the training loop gathers the next batch on another thread (`Trainer::run`).
 pub trait Samples: Sync {

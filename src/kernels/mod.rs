@@ -13,9 +13,11 @@ mod gemm;
 #[cfg(target_arch = "x86_64")]
 mod gemm_avx2;
 mod scalar;
+mod sparse_products;
 mod split;
 mod vexp;
 
 pub use element::{Element, ExpKernel, Kernel};
 pub use gemm::{gemm, prepare_thread};
 pub use scalar::sigmoid;
+pub use sparse_products::{MAX_DENSITY, SparseInput, SparseKernel, SparseRows};

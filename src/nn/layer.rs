@@ -9,9 +9,8 @@
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
-use super::sparse::SparseInput;
 use crate::float::Float;
-use crate::kernels::gemm;
+use crate::kernels::{SparseInput, gemm};
 
 /// What a layer reads: its input batch, or the same values kept as sparse rows and columns (the
 /// first layer of a batch of mostly zeros; see `sparse`).

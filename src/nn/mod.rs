@@ -7,7 +7,6 @@ pub mod init;
 pub mod layer;
 pub mod loss;
 pub mod network;
-pub mod sparse;
 
 pub use activation::Activation;
 pub use dropout::Dropout;

@@ -24,8 +24,8 @@ use super::dropout::{self, Dropout};
 use super::init::Init;
 use super::layer::{Dense, Input};
 use super::loss::Loss;
-use super::sparse::SparseInput;
 use crate::float::Float;
+use crate::kernels::SparseInput;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network<F> {
