@@ -10,11 +10,10 @@ use std::ops::{DivAssign, MulAssign, SubAssign};
 use ndarray::{LinalgScalar, ScalarOperand};
 
 use crate::kernels::Element;
-use crate::kernels::SparseKernel;
 
 /// A real scalar type the network can be computed in (`f32` or `f64`).
 pub trait Float:
-    Element + LinalgScalar + ScalarOperand + SubAssign + MulAssign + DivAssign + Sum + Debug + Display + SparseKernel
+    Element + LinalgScalar + ScalarOperand + SubAssign + MulAssign + DivAssign + Sum + Debug + Display
 {
     /// The nearest value of this type to `x`.
     fn of(x: f64) -> Self;

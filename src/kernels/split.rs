@@ -2,7 +2,7 @@
 //! output, each computed whole by one thread: every output element gets the same sums in the same
 //! order whatever the thread count, so results are bit-identical for any number of threads.
 
-use ndarray::Axis;
+use ndarray::{ArrayViewMut2, Axis};
 
 use super::element::{MR, NR};
 
@@ -12,10 +12,37 @@ use super::element::{MR, NR};
 /// `1-thread` twin in `cargo bench --bench throughput` to check the choice on a machine.
 pub const GEMM_MIN_WORK: usize = 1 << 21;
 
+/// The sparse products give each thread at least this many multiply-adds, as `gemm` does (waking
+/// a second thread costs more than a smaller share saves): a batch-100 MNIST forward with 100
+/// outputs has 1.5·10⁶.
+pub const SPARSE_MIN_WORK: usize = 1 << 19;
+
 /// How many pieces, one per thread, `work` multiply-adds are worth on the current pool when each
 /// must get at least `min_work`.
 pub fn pieces(work: usize, min_work: usize) -> usize {
     (work / min_work).clamp(1, rayon::current_num_threads())
+}
+
+/// Runs `piece(first, rows)` on `parts` pieces of `out`'s rows side by side, `first` being the
+/// piece's first row counted from `first_row`.
+pub fn in_pieces<F: Send>(
+    first_row: usize,
+    out: ArrayViewMut2<F>,
+    parts: usize,
+    piece: &(impl Fn(usize, ArrayViewMut2<F>) + Sync),
+) {
+    let rows = out.nrows();
+    if parts > 1 && rows > 1 {
+        let left = parts / 2;
+        let cut = rows * left / parts;
+        let (top, bottom) = out.split_at(Axis(0), cut);
+        rayon::join(
+            || in_pieces(first_row, top, left, piece),
+            || in_pieces(first_row + cut, bottom, parts - left, piece),
+        );
+    } else {
+        piece(first_row, out);
+    }
 }
 
 /// Where to cut C (m x n, inner dimension k) so that `left` of `parts` threads take the first piece:
