@@ -20,8 +20,9 @@
 //! FLOPs count 2 per multiply-add of the matrix products only: a step does forward (x·W), dW = xᵀ·dz
 //! and dx = dz·Wᵀ for every layer but the first; evaluation does the forward products. Threads: all
 //! cores, as `mlp train` by default; `MLP_BENCH_THREADS=1` for one. Images are random, with MNIST's
-//! fraction of nonzero pixels (19.1%: the first layer's products skip the zeros, see `nn::sparse`),
-//! so the bench needs no data set. FLOPs are counted as dense products all the same.
+//! fraction of nonzero pixels (19.1%: the first layer's products skip the zeros, see
+//! `kernels::sparse_products`), so the bench needs no data set. FLOPs are counted as dense products
+//! all the same.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -201,7 +202,8 @@ fn gemm_bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, (m, k, n)
 }
 
 /// x·M for a (m, k) x with a fraction `nonzero` of its values nonzero, through the sparse product of
-/// the first layer (`nn::sparse`), counted as the dense product's FLOPs, to set beside `gemm/*`.
+/// the first layer (`kernels::sparse_products`), counted as the dense product's FLOPs, to set
+/// beside `gemm/*`.
 fn sparse_bench(c: &mut Criterion, pool: &rayon::ThreadPool, (m, k, n): (usize, usize, usize), nonzero: f64) {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let x = Array2::from_shape_simple_fn((m, k), || {

@@ -1,7 +1,7 @@
 //! The nonzero pixels of a set of images, image by image, so that a batch of mostly-zero images
 //! (81% of an MNIST digit's pixels are background) is gathered straight into the sparse rows that
-//! the first layer multiplies (`nn::sparse`): no dense batch of scaled pixels is written and then
-//! scanned for its nonzeros.
+//! the first layer multiplies (`kernels::sparse_input`): no dense batch of scaled pixels is written
+//! and then scanned for its nonzeros.
 //!
 //! An image's pixels are kept as they are stored (u8), with their positions in the image (u16), 3
 //! bytes per nonzero pixel: 32 MB more for MNIST's 70,000 digits beside their 55 MB of pixels.

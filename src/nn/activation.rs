@@ -11,8 +11,9 @@
 //! Every derivative is a function of the output `a`, so the forward pass keeps only the outputs and
 //! backward needs no copy of `z`. (At z = 0 relu and leaky-relu take the left derivative.)
 //!
-//! The f32 sigmoid of a whole array runs on the vector exponential of `kernels::vexp` (within a few ulp of
-//! the scalar one); f64, used by the gradient check, and `apply` on one value keep std's `exp`.
+//! The f32 sigmoid of a whole array runs on the vector exponential of `kernels::vexp` (within a few
+//! ulp of the scalar one); f64, used by the gradient check, and `apply` on one value keep std's
+//! `exp`.
 
 use std::fmt;
 

@@ -13,7 +13,7 @@ use crate::float::Float;
 use crate::kernels::{SparseInput, gemm};
 
 /// What a layer reads: its input batch, or the same values kept as sparse rows and columns (the
-/// first layer of a batch of mostly zeros; see `sparse`).
+/// first layer of a batch of mostly zeros; see `kernels::sparse_input`).
 #[derive(Clone, Copy, Debug)]
 pub enum Input<'a, F> {
     Dense(ArrayView2<'a, F>),
