@@ -20,8 +20,9 @@
 //! FLOPs count 2 per multiply-add of the matrix products only: a step does forward (x·W), dW = xᵀ·dz
 //! and dx = dz·Wᵀ for every layer but the first; evaluation does the forward products. Threads: all
 //! cores, as `mlp train` by default; `MLP_BENCH_THREADS=1` for one. Images are random, with MNIST's
-//! fraction of nonzero pixels (19.1%: the first layer's products skip the zeros, see `nn::sparse`),
-//! so the bench needs no data set. FLOPs are counted as dense products all the same.
+//! fraction of nonzero pixels (19.1%: the first layer's products skip the zeros, see
+//! `kernels::sparse_products`), so the bench needs no data set. FLOPs are counted as dense products
+//! all the same.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -31,8 +32,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use mlp::data::augment::Augment;
 use mlp::evaluate::evaluate;
-use mlp::nn::linalg::gemm;
-use mlp::nn::sparse::SparseInput;
+use mlp::kernels::SparseInput;
+use mlp::kernels::gemm;
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
 use mlp::optim::{Method, Optimizer};
 use mlp::schedule::Schedule;
@@ -201,7 +202,8 @@ fn gemm_bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, (m, k, n)
 }
 
 /// x·M for a (m, k) x with a fraction `nonzero` of its values nonzero, through the sparse product of
-/// the first layer (`nn::sparse`), counted as the dense product's FLOPs, to set beside `gemm/*`.
+/// the first layer (`kernels::sparse_products`), counted as the dense product's FLOPs, to set
+/// beside `gemm/*`.
 fn sparse_bench(c: &mut Criterion, pool: &rayon::ThreadPool, (m, k, n): (usize, usize, usize), nonzero: f64) {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let x = Array2::from_shape_simple_fn((m, k), || {
@@ -331,7 +333,7 @@ fn main() {
     let mut ceiling = Ceiling::new();
     gemm_bench(&mut c, &pool, "gemm/100x784x100", (100, 784, 100), false);
     gemm_bench(&mut c, &single, "gemm/100x784x100/1-thread", (100, 784, 100), false);
-    for nonzero in [0.1, common::MNIST_NONZERO, mlp::nn::sparse::MAX_DENSITY] {
+    for nonzero in [0.1, common::MNIST_NONZERO, mlp::kernels::MAX_DENSITY] {
         sparse_bench(&mut c, &pool, (100, 784, 100), nonzero);
     }
     gemm_bench(&mut c, &pool, "gemm/128x784x1024", (128, 784, 1024), false);

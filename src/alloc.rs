@@ -18,7 +18,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
-use crate::cache::LINE;
+use crate::kernels::cache::LINE;
 
 /// Blocks this large or larger start on a cache line; smaller ones keep their own alignment, so
 /// that the many small allocations waste nothing.

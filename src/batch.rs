@@ -21,9 +21,9 @@ use rand::Rng;
 use crate::data::augment::{Augment, Augmenter};
 use crate::data::samples::Samples;
 use crate::float::Float;
+use crate::kernels::SparseInput;
 use crate::nn::dropout;
 use crate::nn::layer::Input;
-use crate::nn::sparse::SparseInput;
 
 /// Buffers for one mini-batch, and which of them holds its inputs.
 #[derive(Clone, Debug)]

@@ -5,32 +5,15 @@
 
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
-use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+use std::ops::{DivAssign, MulAssign, SubAssign};
 
 use ndarray::{LinalgScalar, ScalarOperand};
 
-use crate::nn::activation::ActivationKernel;
-use crate::nn::linalg::Kernel;
-use crate::nn::sparse::SparseKernel;
+use crate::kernels::Element;
 
 /// A real scalar type the network can be computed in (`f32` or `f64`).
 pub trait Float:
-    num_traits::Float
-    + LinalgScalar
-    + ScalarOperand
-    + AddAssign
-    + SubAssign
-    + MulAssign
-    + DivAssign
-    + Sum
-    + Debug
-    + Display
-    + Send
-    + Sync
-    + Kernel
-    + SparseKernel
-    + ActivationKernel
-    + 'static
+    Element + LinalgScalar + ScalarOperand + SubAssign + MulAssign + DivAssign + Sum + Debug + Display
 {
     /// The nearest value of this type to `x`.
     fn of(x: f64) -> Self;

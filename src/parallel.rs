@@ -1,6 +1,6 @@
 //! Threads: each run computes inside one rayon pool of the size `--threads` asks for.
 //!
-//! The matrix products (`nn::linalg::gemm`) cut large products into one piece per thread of the
+//! The matrix products (`kernels::gemm`) cut large products into one piece per thread of the
 //! current pool with `rayon::join`, and evaluation spreads its blocks over the pool. Running the
 //! whole command inside the pool makes those joins cheap (a push onto this worker's own queue,
 //! no allocation) instead of a hand-over from a thread outside the pool for every product.
@@ -10,7 +10,7 @@
 
 use anyhow::Context;
 
-use crate::nn::linalg::prepare_thread;
+use crate::kernels::prepare_thread;
 
 /// The number of threads when none is asked for: every core the process may use.
 pub fn default_threads() -> usize {

@@ -1,7 +1,7 @@
 //! The network's parts against independent references: activation derivatives and loss gradients
 //! against central differences, loss values against numbers worked out by hand, layer shapes.
 
-use mlp::nn::activation::sigmoid;
+use mlp::kernels::sigmoid;
 use mlp::nn::loss::{OutputActivation, log_sum_exp};
 use mlp::nn::{Activation, Dense, Init, Loss, Network};
 use ndarray::{Array2, array};

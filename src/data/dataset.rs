@@ -20,7 +20,7 @@ use super::nonzero::NonzeroPixels;
 use super::scaling::Scaling;
 use super::split::{CLASSES, Split};
 use crate::float::Float;
-use crate::nn::sparse::SparseInput;
+use crate::kernels::SparseInput;
 
 /// The generator stream (of the run's seed) that chooses validation samples, apart from the stream
 /// that initializes and trains.

@@ -1,16 +1,16 @@
 //! The nonzero pixels of a set of images, image by image, so that a batch of mostly-zero images
 //! (81% of an MNIST digit's pixels are background) is gathered straight into the sparse rows that
-//! the first layer multiplies (`nn::sparse`): no dense batch of scaled pixels is written and then
-//! scanned for its nonzeros.
+//! the first layer multiplies (`kernels::sparse_input`): no dense batch of scaled pixels is written
+//! and then scanned for its nonzeros.
 //!
 //! An image's pixels are kept as they are stored (u8), with their positions in the image (u16), 3
 //! bytes per nonzero pixel: 32 MB more for MNIST's 70,000 digits beside their 55 MB of pixels.
 
 use ndarray::ArrayView2;
 
-use crate::cache;
 use crate::float::Float;
-use crate::nn::sparse::{MAX_DENSITY, SparseInput};
+use crate::kernels::cache;
+use crate::kernels::{MAX_DENSITY, SparseInput};
 
 /// How many images ahead `gather` asks for pixels: enough to cover a miss to memory while the
 /// images in between are copied.

@@ -10,7 +10,7 @@ use super::augment::ImageShape;
 use super::dataset::Dataset;
 use super::split::CLASSES;
 use crate::float::Float;
-use crate::nn::sparse::SparseInput;
+use crate::kernels::SparseInput;
 
 /// `Sync`: the training loop gathers the next batch on another thread (`Trainer::run`).
 pub trait Samples: Sync {

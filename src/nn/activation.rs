@@ -11,15 +11,16 @@
 //! Every derivative is a function of the output `a`, so the forward pass keeps only the outputs and
 //! backward needs no copy of `z`. (At z = 0 relu and leaky-relu take the left derivative.)
 //!
-//! The f32 sigmoid of a whole array runs on the vector exponential of `vexp` (within a few ulp of
-//! the scalar one); f64, used by the gradient check, and `apply` on one value keep std's `exp`.
+//! The f32 sigmoid of a whole array runs on the vector exponential of `kernels::vexp` (within a few
+//! ulp of the scalar one); f64, used by the gradient check, and `apply` on one value keep std's
+//! `exp`.
 
 use std::fmt;
 
 use ndarray::{ArrayView2, ArrayViewMut, ArrayViewMut2, Dimension, Zip};
 
 use crate::float::Float;
-use crate::nn::vexp;
+use crate::kernels::sigmoid;
 
 /// The slope of leaky-relu for negative inputs.
 pub const LEAKY_RELU_SLOPE: f64 = 0.01;
@@ -114,36 +115,6 @@ impl fmt::Display for Activation {
     }
 }
 
-/// The per-type part of the element-wise exponentials (`Activation::forward`'s sigmoid, the
-/// softmax): f32 takes whole slices with the vector exponential of `vexp`, f64 (gradient checks)
-/// goes value by value with std's `exp`.
-pub trait ActivationKernel: Sized {
-    /// sigmoid(v) for every value v, in place.
-    fn sigmoid_in_place(values: &mut [Self]);
-    /// e^v for every value v, in place.
-    fn exp_in_place(values: &mut [Self]);
-}
-
-impl ActivationKernel for f32 {
-    fn sigmoid_in_place(values: &mut [f32]) {
-        vexp::sigmoid_in_place(values);
-    }
-
-    fn exp_in_place(values: &mut [f32]) {
-        vexp::exp_in_place(values);
-    }
-}
-
-impl ActivationKernel for f64 {
-    fn sigmoid_in_place(values: &mut [f64]) {
-        values.iter_mut().for_each(|v| *v = sigmoid(*v));
-    }
-
-    fn exp_in_place(values: &mut [f64]) {
-        values.iter_mut().for_each(|v| *v = v.exp());
-    }
-}
-
 /// Runs `f` on the values of `a` as one slice when they lie contiguously in memory, else on each
 /// value alone: through the same code either way, so strides never change a result.
 pub fn on_slices<F, D: Dimension>(mut a: ArrayViewMut<F, D>, f: impl Fn(&mut [F])) {
@@ -151,16 +122,6 @@ pub fn on_slices<F, D: Dimension>(mut a: ArrayViewMut<F, D>, f: impl Fn(&mut [F]
         f(values);
     } else {
         a.iter_mut().for_each(|v| f(std::slice::from_mut(v)));
-    }
-}
-
-/// The logistic sigmoid, without overflow: e^-z is only formed for z >= 0 and e^z for z < 0.
-pub fn sigmoid<F: Float>(z: F) -> F {
-    if z >= F::zero() {
-        F::one() / (F::one() + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (F::one() + e)
     }
 }
 
@@ -178,22 +139,13 @@ mod tests {
     use ndarray::{Array2, s};
 
     use super::*;
-
-    #[test]
-    fn sigmoid_is_finite_and_symmetric_at_extremes() {
-        for z in [-1000.0f32, -88.0, -20.0, 0.0, 20.0, 88.0, 1000.0] {
-            let s = sigmoid(z);
-            assert!(s.is_finite() && (0.0..=1.0).contains(&s), "sigmoid({z}) = {s}");
-            assert!((s + sigmoid(-z) - 1.0).abs() < 1e-6);
-        }
-        assert_eq!(sigmoid(0.0f64), 0.5);
-    }
+    use crate::kernels::ExpKernel;
 
     #[test]
     fn sigmoid_forward_takes_the_vector_path_in_f32_whatever_the_strides_and_std_exp_in_f64() {
         let z = Array2::from_shape_fn((7, 13), |(i, j)| (i as f32 - 3.0) * 9.1 + j as f32 * 0.77);
         let mut expected: Vec<f32> = z.iter().copied().collect();
-        vexp::sigmoid_in_place(&mut expected);
+        f32::sigmoid_in_place(&mut expected);
 
         let mut contiguous = z.clone();
         Activation::Sigmoid.forward(contiguous.view_mut());

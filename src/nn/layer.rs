@@ -9,12 +9,11 @@
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
-use super::linalg::gemm;
-use super::sparse::SparseInput;
 use crate::float::Float;
+use crate::kernels::{SparseInput, gemm};
 
 /// What a layer reads: its input batch, or the same values kept as sparse rows and columns (the
-/// first layer of a batch of mostly zeros; see `sparse`).
+/// first layer of a batch of mostly zeros; see `kernels::sparse_input`).
 #[derive(Clone, Copy, Debug)]
 pub enum Input<'a, F> {
     Dense(ArrayView2<'a, F>),
@@ -23,7 +22,7 @@ pub enum Input<'a, F> {
 
 impl<'a, F: Float> Input<'a, F> {
     /// A dense batch x (rows, inputs) as the first layer computes it fastest: its nonzero values,
-    /// kept in `sparse`, when at most `MAX_DENSITY` of them are nonzero; else x as it is. Batches
+    /// kept in `sparse`, when at most `kernels::MAX_DENSITY` of them are nonzero; else x as it is. Batches
     /// reach this through `batch::Batch`, the one place that decides.
     pub fn choose(x: ArrayView2<'a, F>, sparse: &'a mut SparseInput<F>) -> Self {
         if sparse.fill_if_sparse(x) {

@@ -5,11 +5,8 @@ pub mod activation;
 pub mod dropout;
 pub mod init;
 pub mod layer;
-pub mod linalg;
 pub mod loss;
 pub mod network;
-pub mod sparse;
-pub mod vexp;
 
 pub use activation::Activation;
 pub use dropout::Dropout;

@@ -26,8 +26,8 @@ use super::dropout;
 use super::init::Init;
 use super::layer::{Dense, Input};
 use super::loss::Loss;
-use super::sparse::SparseInput;
 use crate::float::Float;
+use crate::kernels::SparseInput;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network<F> {

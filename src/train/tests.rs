@@ -9,7 +9,7 @@ use super::*;
 use crate::data::samples::Samples;
 use crate::data::scaling::Scaling;
 use crate::data::split::CLASSES;
-use crate::nn::sparse::SparseInput;
+use crate::kernels::SparseInput;
 use crate::nn::{Activation, Dropout, Init, Loss, Network};
 use crate::optim::Optimizer;
 use crate::schedule::Schedule;

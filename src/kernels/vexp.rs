@@ -1,5 +1,6 @@
-//! The exponential and the logistic sigmoid of every value of an f32 slice, eight lanes at a time
-//! with AVX2 and FMA.
+//! The exponential and the logistic sigmoid of every value of a slice, in place (`ExpKernel`): for
+//! f32 eight lanes at a time with AVX2 and FMA; for f64 (gradient checks) value by value with
+//! std's `exp`.
 //!
 //! e^x = 2^n · e^r with n = round(x / ln 2) and r = x - n·ln 2, |r| ≤ ln 2 / 2:
 //! - r is formed in two steps with ln 2 = C1 + C2 (Cody and Waite): C1 has 9 significant bits, so
@@ -14,22 +15,33 @@
 //!
 //! sigmoid(z) = 1 / (1 + e^-z) for z ≥ 0 and e^z / (1 + e^z) for z < 0: both are num / (1 + e) with
 //! e = e^-|z| in [0, 1], so nothing overflows and the result lies in [0, 1]. It is the formula of
-//! `activation::sigmoid` with this exponential in place of std's.
+//! `scalar::sigmoid` with this exponential in place of std's.
 //!
 //! The last `len % 8` values of a slice go through the same vector code in a zero-padded register,
 //! so a value's result never depends on where it sits in the slice. CPUs without AVX2 and FMA get
 //! std's `exp` value by value.
 
-use super::activation::sigmoid;
+use super::element::ExpKernel;
+use super::scalar::sigmoid;
 
-/// e^x of every value, in place.
-pub fn exp_in_place(values: &mut [f32]) {
-    map_in_place::<Exp>(values);
+impl ExpKernel for f32 {
+    fn sigmoid_in_place(values: &mut [f32]) {
+        map_in_place::<Sigmoid>(values);
+    }
+
+    fn exp_in_place(values: &mut [f32]) {
+        map_in_place::<Exp>(values);
+    }
 }
 
-/// The logistic sigmoid of every value, in place.
-pub fn sigmoid_in_place(values: &mut [f32]) {
-    map_in_place::<Sigmoid>(values);
+impl ExpKernel for f64 {
+    fn sigmoid_in_place(values: &mut [f64]) {
+        values.iter_mut().for_each(|v| *v = sigmoid(*v));
+    }
+
+    fn exp_in_place(values: &mut [f64]) {
+        values.iter_mut().for_each(|v| *v = v.exp());
+    }
 }
 
 /// An element-wise function, as eight AVX2 lanes and as one portable value.
@@ -233,7 +245,7 @@ mod tests {
                 .map(|i| f32::from_bits(0x3300_0000 + i * 1000))
                 .flat_map(|x| [x, -x]),
         );
-        let (max, at) = max_ulp_error(&inputs, exp_in_place, f64::exp);
+        let (max, at) = max_ulp_error(&inputs, f32::exp_in_place, f64::exp);
         assert!(max <= 2.0, "exp({at}) is {max} ulp from f64 exp");
     }
 
@@ -251,7 +263,7 @@ mod tests {
             f32::MIN,
         ];
         let mut outputs = inputs;
-        exp_in_place(&mut outputs);
+        f32::exp_in_place(&mut outputs);
         assert_eq!(outputs[..2], [1.0, 1.0], "e^±0");
         assert_eq!(outputs[2..4], [f32::INFINITY, 0.0], "e^±inf");
         assert!(outputs[4].is_nan(), "e^NaN is {}", outputs[4]);
@@ -265,15 +277,15 @@ mod tests {
         // 2^-149), the largest finite result and the first that overflows.
         for x in [-87.3f32, -87.5, -95.0, -103.0, -103.9, 88.7, 88.72] {
             let mut y = [x];
-            exp_in_place(&mut y);
+            f32::exp_in_place(&mut y);
             let exact = f64::from(x).exp();
             assert!(ulp_error(y[0], exact) <= 2.0, "e^{x} = {} but f64 says {exact}", y[0]);
         }
         let mut subnormal = [-95.0f32, -103.0];
-        exp_in_place(&mut subnormal);
+        f32::exp_in_place(&mut subnormal);
         assert!(subnormal.iter().all(|y| y.is_subnormal()), "{subnormal:?}");
         let mut overflow = [88.72f32, 88.73];
-        exp_in_place(&mut overflow);
+        f32::exp_in_place(&mut overflow);
         assert!(overflow[0].is_finite() && overflow[1].is_infinite(), "{overflow:?}");
     }
 
@@ -282,14 +294,14 @@ mod tests {
         let mut inputs = sweep(-110.0, 110.0, 1e-4);
         inputs.extend(sweep(-1000.0, 1000.0, 0.37));
         inputs.extend([-1000.0, 1000.0, f32::MIN, f32::MAX, -0.0, 0.0]);
-        let (max, at) = max_ulp_error(&inputs, sigmoid_in_place, sigmoid_f64);
+        let (max, at) = max_ulp_error(&inputs, f32::sigmoid_in_place, sigmoid_f64);
         assert!(max <= 3.0, "sigmoid({at}) is {max} ulp from f64 sigmoid");
 
         let mut outputs = inputs.clone();
-        sigmoid_in_place(&mut outputs);
+        f32::sigmoid_in_place(&mut outputs);
         assert!(outputs.iter().all(|s| (0.0..=1.0).contains(s)), "a sigmoid left [0, 1]");
         let mut special = [f32::NEG_INFINITY, f32::INFINITY, f32::NAN, -1000.0, 1000.0];
-        sigmoid_in_place(&mut special);
+        f32::sigmoid_in_place(&mut special);
         assert_eq!(special[..2], [0.0, 1.0]);
         assert!(special[2].is_nan(), "sigmoid(NaN) is {}", special[2]);
         assert_eq!(special[3..], [0.0, 1.0]);
@@ -299,8 +311,8 @@ mod tests {
     fn a_value_gets_the_same_bits_at_every_position_and_on_every_call() {
         let probes: Vec<f32> = (0..64).map(|i| -95.0 + i as f32 * 2.9).collect();
         let functions = [
-            (exp_in_place as fn(&mut [f32]), Exp::portable as fn(f32) -> f32),
-            (sigmoid_in_place, Sigmoid::portable),
+            (f32::exp_in_place as fn(&mut [f32]), Exp::portable as fn(f32) -> f32),
+            (f32::sigmoid_in_place, Sigmoid::portable),
         ];
         for (f, portable) in functions {
             let alone: Vec<f32> = probes

@@ -1,7 +1,7 @@
 //! Matrix products for the layers: `C = alpha·A·B + beta·C` on ndarray views of any strides.
 //!
 //! Every dense product of the network goes through `gemm` (the first layer of a mostly-zero batch
-//! takes `sparse` instead). It is a blocked multiply in the BLIS layout:
+//! takes `sparse_products` instead). It is a blocked multiply in the BLIS layout:
 //!
 //! ```text
 //! for each NC-wide panel of columns of B and C:
@@ -29,13 +29,12 @@ use std::cell::RefCell;
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, s};
 
-use crate::cache;
-use crate::float::Float;
+use super::cache;
+use super::element::{Buffers, Element, Kernel, MR, NR, Tile, pack_lanes_portable};
+#[cfg(target_arch = "x86_64")]
+use super::gemm_avx2 as avx2;
+use super::split::{GEMM_MIN_WORK, best_split, pieces};
 
-/// Rows of the register tile.
-pub const MR: usize = 6;
-/// Columns of the register tile: two 8-wide f32 vectors.
-pub const NR: usize = 16;
 /// Depth of a packed block. For k = 1024 (3 blocks of 342), a B sliver (22 KB) and an A sliver
 /// (8 KB) fill the 32 KB L1 cache, and C is loaded and stored 3 times instead of 4 with 256: the
 /// 128x1024x1024 products measured faster (best of 200 calls, 4 alternating rounds), 512 no better.
@@ -45,73 +44,15 @@ const KC: usize = 384;
 const MC: usize = 132;
 /// Columns of a packed B panel (KC x NC f32, 1.5 MB), packed one NR-wide sliver at a time.
 const NC: usize = 1024;
-/// Each thread gets at least this many multiply-adds: a product of 4·10⁶ (the batch-100 forward,
-/// 100x784·784x100, has 7.8·10⁶) is cut in two, one of 10⁵ (100x100·100x10) is not, since waking a
-/// second thread would cost more than it saves. Compare `gemm/100x784x100` with its `1-thread`
-/// twin in `cargo bench --bench throughput` to check the choice on a machine.
-const PARALLEL_MIN_WORK: usize = 1 << 21;
-
-/// One MR x NR tile of sums.
-pub type Tile<F> = [[F; NR]; MR];
-
-/// The per-type part of the multiply: the microkernel and the thread's packing buffers.
-pub trait Kernel: Copy + 'static {
-    /// Σ_p a[p·MR + i] · b[p·NR + j] for p < k: a is an MR-tall packed sliver, b an NR-wide one.
-    fn tile(k: usize, a: &[Self], b: &[Self]) -> Tile<Self>;
-    /// Runs `f` with this thread's packing buffers.
-    fn with_buffers<R>(f: impl FnOnce(&mut Buffers<Self>) -> R) -> R;
-
-    /// `tile`, stored straight from the registers into the tile of c at `[i0, j0]`:
-    /// c[i0 + i, j0 + j] = alpha · sum + beta · c[..] (c not read when beta is 0), for a tile that
-    /// lies in c (all of it, or its first rows at c's bottom edge), in rows of consecutive values.
-    /// Returns false, having done nothing, for any other tile or where there is no such kernel;
-    /// `store_tile` then stores `tile`'s sums, with the same roundings.
-    fn tile_into(
-        _k: usize,
-        _a: &[Self],
-        _b: &[Self],
-        _alpha: Self,
-        _beta: Self,
-        _c: &mut ArrayViewMut2<Self>,
-        _at: [usize; 2],
-    ) -> bool {
-        false
-    }
-
-    /// Packs W whole lanes, each a slice of at least depth = sliver.len() / W values, depth-major
-    /// into `sliver`: value p of lane i goes to p·W + i. A transpose: the packing of a row-major A
-    /// and of the B of A·Bᵀ.
-    fn pack_lanes<const W: usize>(lanes: &[&[Self]; W], sliver: &mut [Self]) {
-        pack_lanes_portable::<Self, W>(lanes, sliver);
-    }
-}
-
-/// `Kernel::pack_lanes` in plain Rust, for the first `lanes.len()` (at most W) lanes of the
-/// slivers; the others are left as they are. Inlined with W lanes, its loop has a fixed trip count
-/// and unrolls without a check per lane.
-fn pack_lanes_portable<F: Copy, const W: usize>(lanes: &[&[F]], sliver: &mut [F]) {
-    for (p, dst) in sliver.chunks_exact_mut(W).enumerate() {
-        for (d, lane) in dst.iter_mut().zip(lanes) {
-            *d = lane[p];
-        }
-    }
-}
-
-/// A thread's packing buffers for A blocks and B panels.
-#[derive(Debug, Default)]
-pub struct Buffers<F> {
-    a: Vec<F>,
-    b: Vec<F>,
-}
 
 /// Sizes this thread's packing buffers for `F` now, so that no later product on it allocates.
-pub fn prepare_thread<F: Float>() {
+pub fn prepare_thread<F: Element>() {
     F::with_buffers(|buffers| {
         buffers.sized();
     });
 }
 
-impl<F: Float> Buffers<F> {
+impl<F: Element> Buffers<F> {
     /// Grows both buffers to the largest block on first use; later calls find them sized.
     fn sized(&mut self) -> (&mut [F], &mut [F]) {
         if self.a.len() < MC * KC {
@@ -214,7 +155,7 @@ impl Kernel for f64 {
 }
 
 /// The microkernel in plain Rust, for f64 (gradient checks) and CPUs without AVX2.
-fn tile_portable<F: Float>(k: usize, a: &[F], b: &[F]) -> Tile<F> {
+fn tile_portable<F: Element>(k: usize, a: &[F], b: &[F]) -> Tile<F> {
     let mut acc = [[F::zero(); NR]; MR];
     for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).take(k) {
         for (row, &ai) in acc.iter_mut().zip(ap) {
@@ -226,178 +167,19 @@ fn tile_portable<F: Float>(k: usize, a: &[F], b: &[F]) -> Tile<F> {
     acc
 }
 
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
-
-    use super::{MR, NR, Tile};
-
-    /// The f32 microkernel: 12 accumulators of 8 lanes hold the 6 x 16 tile; per step of p it
-    /// loads one row of the B sliver (two vectors), broadcasts the 6 values of A and does 12 FMAs.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2 and FMA; `a` must hold `k·MR` and `b` `k·NR` values.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn tile(k: usize, a: *const f32, b: *const f32) -> Tile<f32> {
-        // SAFETY: forwarded from the caller's contract.
-        let acc = unsafe { sums::<MR>(k, a, b) };
-        let mut out = [[0.0f32; NR]; MR];
-        for (dst, row) in out.iter_mut().zip(&acc) {
-            // SAFETY: each row of `out` holds 16 f32, written as two unaligned 8-lane stores.
-            unsafe {
-                _mm256_storeu_ps(dst.as_mut_ptr(), row[0]);
-                _mm256_storeu_ps(dst.as_mut_ptr().add(8), row[1]);
-            }
-        }
-        out
-    }
-
-    /// The sums of the tile's first R rows stored into C: row i at `c + i·rs`, each NR
-    /// consecutive values, gets alpha · sums + beta · c (c not read when beta is 0), multiplied
-    /// and added apart as `store_tile` does, so that both give the same bits.
-    ///
-    /// # Safety
-    /// As `tile`, with R <= MR; and the R rows of NR values at `c + i·rs` must be writable
-    /// (readable too when beta is not 0) and not in use elsewhere.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn tile_into<const R: usize>(
-        k: usize,
-        a: *const f32,
-        b: *const f32,
-        alpha: f32,
-        beta: f32,
-        c: *mut f32,
-        rs: isize,
-    ) {
-        // SAFETY: forwarded from the caller's contract.
-        let acc = unsafe { sums::<R>(k, a, b) };
-        let (alpha, scale) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
-        for (i, row) in acc.iter().enumerate() {
-            for (half, &sum) in row.iter().enumerate() {
-                // SAFETY: values 8·half .. 8·half + 8 of row i of the tile (caller's contract).
-                unsafe {
-                    let dst = c.offset(i as isize * rs).add(8 * half);
-                    let mut value = _mm256_mul_ps(alpha, sum);
-                    if beta != 0.0 {
-                        value = _mm256_add_ps(value, _mm256_mul_ps(scale, _mm256_loadu_ps(dst)));
-                    }
-                    _mm256_storeu_ps(dst, value);
-                }
-            }
-        }
-    }
-
-    /// The sums of the first R rows of `tile`, in 2·R registers (12 for a whole tile).
-    ///
-    /// # Safety
-    /// As `tile`, with R <= MR.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn sums<const R: usize>(k: usize, a: *const f32, b: *const f32) -> [[__m256; 2]; R] {
-        const { assert!(R <= MR, "a tile has MR rows") };
-        let mut acc = [[_mm256_setzero_ps(); 2]; R];
-        for p in 0..k {
-            // SAFETY: p < k, so these reads stay inside the slivers the caller vouched for.
-            unsafe {
-                let b0 = _mm256_loadu_ps(b.add(p * NR));
-                let b1 = _mm256_loadu_ps(b.add(p * NR + 8));
-                for (i, row) in acc.iter_mut().enumerate() {
-                    let ai = _mm256_broadcast_ss(&*a.add(p * MR + i));
-                    row[0] = _mm256_fmadd_ps(ai, b0, row[0]);
-                    row[1] = _mm256_fmadd_ps(ai, b1, row[1]);
-                }
-            }
-        }
-        acc
-    }
-
-    /// `Kernel::pack_lanes` by 8x8 transposes: eight lanes' next 8 values load as eight vectors,
-    /// whose transpose gives 8 values of the sliver per store, where a scalar copy moves one. W
-    /// is 16 (two groups of 8 lanes) or at most 8 (one group, the lanes past W zeros and masked
-    /// off the stores).
-    ///
-    /// # Safety
-    /// The CPU must have AVX2; each lane must hold `depth` values and the sliver depth·W.
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn pack_lanes<const W: usize>(lanes: &[*const f32; W], depth: usize, sliver: *mut f32) {
-        const { assert!(W == 16 || W <= 8, "lanes come in groups of 8") };
-        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(W as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-        let whole = depth / 8 * 8;
-        for group in 0..W.div_ceil(8) {
-            let first = group * 8;
-            for p in (0..whole).step_by(8) {
-                // SAFETY: p + 8 <= depth values of each of the group's lanes (caller's contract).
-                let rows: [__m256; 8] = std::array::from_fn(|i| {
-                    lanes
-                        .get(first + i)
-                        .map_or(_mm256_setzero_ps(), |&lane| unsafe { _mm256_loadu_ps(lane.add(p)) })
-                });
-                // SAFETY: the CPU has AVX2 (caller's contract).
-                for (q, column) in unsafe { transpose8(rows) }.into_iter().enumerate() {
-                    // SAFETY: depth p + q < depth of the sliver, lanes first .. first + 8 of it (all
-                    // of them when W is 16; the first W, through the mask, when W <= 8).
-                    unsafe {
-                        let dst = sliver.add((p + q) * W + first);
-                        if W == 16 {
-                            _mm256_storeu_ps(dst, column);
-                        } else {
-                            _mm256_maskstore_ps(dst, mask, column);
-                        }
-                    }
-                }
-            }
-        }
-        for p in whole..depth {
-            for (i, &lane) in lanes.iter().enumerate() {
-                // SAFETY: p < depth (caller's contract).
-                unsafe { *sliver.add(p * W + i) = *lane.add(p) };
-            }
-        }
-    }
-
-    /// The transpose of the 8x8 matrix whose rows are `rows`.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2.
-    #[target_feature(enable = "avx2")]
-    unsafe fn transpose8(rows: [__m256; 8]) -> [__m256; 8] {
-        let [r0, r1, r2, r3, r4, r5, r6, r7] = rows;
-        // Interleave pairs of rows, then pairs of pairs: each 128-bit half then holds 4x4 blocks.
-        let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
-        let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
-        let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
-        let (t6, t7) = (_mm256_unpacklo_ps(r6, r7), _mm256_unpackhi_ps(r6, r7));
-        let (s0, s1) = (_mm256_shuffle_ps::<0x44>(t0, t2), _mm256_shuffle_ps::<0xEE>(t0, t2));
-        let (s2, s3) = (_mm256_shuffle_ps::<0x44>(t1, t3), _mm256_shuffle_ps::<0xEE>(t1, t3));
-        let (s4, s5) = (_mm256_shuffle_ps::<0x44>(t4, t6), _mm256_shuffle_ps::<0xEE>(t4, t6));
-        let (s6, s7) = (_mm256_shuffle_ps::<0x44>(t5, t7), _mm256_shuffle_ps::<0xEE>(t5, t7));
-        // Swap the 128-bit halves across the two groups of four rows.
-        [
-            _mm256_permute2f128_ps::<0x20>(s0, s4),
-            _mm256_permute2f128_ps::<0x20>(s1, s5),
-            _mm256_permute2f128_ps::<0x20>(s2, s6),
-            _mm256_permute2f128_ps::<0x20>(s3, s7),
-            _mm256_permute2f128_ps::<0x31>(s0, s4),
-            _mm256_permute2f128_ps::<0x31>(s1, s5),
-            _mm256_permute2f128_ps::<0x31>(s2, s6),
-            _mm256_permute2f128_ps::<0x31>(s3, s7),
-        ]
-    }
-}
-
 /// `c = alpha * a·b + beta * c`; a: (m, k), b: (k, n), c: (m, n). Transposed views are fine.
 /// With `beta` zero, `c` is overwritten without being read.
-pub fn gemm<F: Float>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, c: &mut ArrayViewMut2<F>) {
+pub fn gemm<F: Element>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, c: &mut ArrayViewMut2<F>) {
     let (m, k) = a.dim();
     let n = b.ncols();
     assert_eq!(b.nrows(), k, "gemm: a is {m}x{k} but b has {} rows", b.nrows());
     assert_eq!(c.dim(), (m, n), "gemm: a·b is {m}x{n} but c is {:?}", c.dim());
-    let parts = (m * n * k / PARALLEL_MIN_WORK).clamp(1, rayon::current_num_threads());
+    let parts = pieces(m * n * k, GEMM_MIN_WORK);
     gemm_parts(alpha, a, b, beta, c.view_mut(), parts);
 }
 
 /// Splits the product into `parts` pieces of C, one per thread, computed side by side.
-fn gemm_parts<F: Float>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, c: ArrayViewMut2<F>, parts: usize) {
+fn gemm_parts<F: Element>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, c: ArrayViewMut2<F>, parts: usize) {
     let (m, n) = c.dim();
     let k = a.ncols();
     let left = parts / 2;
@@ -427,30 +209,8 @@ fn gemm_parts<F: Float>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, c
     }
 }
 
-/// Where to cut C (m x n, inner dimension k) so that `left` of `parts` threads take the first piece:
-/// the axis and index, on a tile boundary, that minimise the busiest thread's work (tiles times k,
-/// plus the packing of the operand every piece repeats). `None` when C is too small to cut.
-fn best_split(m: usize, n: usize, k: usize, left: usize, parts: usize) -> Option<(Axis, usize)> {
-    let (tiles_m, tiles_n) = (m.div_ceil(MR), n.div_ceil(NR));
-    let cut = |tiles: usize| (tiles * left + parts / 2) / parts;
-    // Per-thread cost of a cut after `first` of `tiles` tiles along one axis, `other` tiles across.
-    let cost = |tiles: usize, first: usize, other: usize, repacked: usize| {
-        let per_thread = (first as f64 / left as f64).max((tiles - first) as f64 / (parts - left) as f64);
-        per_thread * (other * MR * NR * k) as f64 + repacked as f64
-    };
-    let by_rows = (cut(tiles_m) > 0 && cut(tiles_m) < tiles_m)
-        .then(|| (cost(tiles_m, cut(tiles_m), tiles_n, k * n), Axis(0), cut(tiles_m) * MR));
-    let by_cols = (cut(tiles_n) > 0 && cut(tiles_n) < tiles_n)
-        .then(|| (cost(tiles_n, cut(tiles_n), tiles_m, m * k), Axis(1), cut(tiles_n) * NR));
-    [by_rows, by_cols]
-        .into_iter()
-        .flatten()
-        .min_by(|x, y| x.0.total_cmp(&y.0))
-        .map(|(_, axis, index)| (axis, index))
-}
-
 /// The whole product on this thread.
-fn gemm_serial<F: Float>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, mut c: ArrayViewMut2<F>) {
+fn gemm_serial<F: Element>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F, mut c: ArrayViewMut2<F>) {
     let (m, n) = c.dim();
     let k = a.ncols();
     if m == 0 || n == 0 {
@@ -511,7 +271,7 @@ fn even_step(len: usize, max: usize, unit: usize) -> usize {
 /// Copies `block` (lanes, depth) into W-lane slivers, depth-major: lane i of sliver s at depth p goes
 /// to `s·depth·W + p·W + i`; the lanes past the last are zeros. A's blocks pack as they are (lanes
 /// are rows), B's as their transpose (lanes are columns).
-fn pack<F: Float, const W: usize>(block: ArrayView2<F>, packed: &mut [F]) {
+fn pack<F: Element, const W: usize>(block: ArrayView2<F>, packed: &mut [F]) {
     let (lanes, depth) = block.dim();
     for (s, sliver) in packed.chunks_exact_mut(depth * W).take(lanes.div_ceil(W)).enumerate() {
         let group = block.slice(s![s * W..(s * W + W).min(lanes), ..]);
@@ -552,7 +312,7 @@ fn pack<F: Float, const W: usize>(block: ArrayView2<F>, packed: &mut [F]) {
 }
 
 /// The (at most W) lanes of `group` as slices, or `None` when one is not contiguous.
-fn lane_slices<F: Float, const W: usize>(group: ArrayView2<'_, F>) -> Option<[&[F]; W]> {
+fn lane_slices<F: Element, const W: usize>(group: ArrayView2<'_, F>) -> Option<[&[F]; W]> {
     let mut slices: [&[F]; W] = [&[]; W];
     for (slot, lane) in slices.iter_mut().zip(group.into_outer_iter()) {
         *slot = lane.to_slice()?;
@@ -562,7 +322,7 @@ fn lane_slices<F: Float, const W: usize>(group: ArrayView2<'_, F>) -> Option<[&[
 
 /// Asks for the rows of C's tile at (i0, j0) to be brought into the cache while the microkernel
 /// computes it: in a large C each tile row is a cache miss, which would otherwise stall the store.
-fn prefetch_tile<F: Float>(c: &ArrayViewMut2<F>, i0: usize, j0: usize) {
+fn prefetch_tile<F: Element>(c: &ArrayViewMut2<F>, i0: usize, j0: usize) {
     let rows = MR.min(c.nrows() - i0);
     let (rs, cs) = (c.strides()[0], c.strides()[1]);
     let last = (NR.min(c.ncols() - j0) - 1) as isize * cs;
@@ -577,7 +337,7 @@ fn prefetch_tile<F: Float>(c: &ArrayViewMut2<F>, i0: usize, j0: usize) {
 
 /// c[i0.., j0..] = alpha · sums + beta · c over the part of the tile inside c (which may be all of
 /// it); with beta zero, c is not read.
-fn store_tile<F: Float>(sums: &Tile<F>, alpha: F, beta: F, c: &mut ArrayViewMut2<F>, i0: usize, j0: usize) {
+fn store_tile<F: Element>(sums: &Tile<F>, alpha: F, beta: F, c: &mut ArrayViewMut2<F>, i0: usize, j0: usize) {
     let (m, n) = c.dim();
     let (rows, cols) = (MR.min(m - i0), NR.min(n - j0));
     let (rs, cs) = (c.strides()[0], c.strides()[1]);
@@ -756,14 +516,5 @@ mod tests {
         for threads in [2, 3, 4] {
             assert_eq!(product(threads), one, "{threads} threads");
         }
-    }
-
-    #[test]
-    fn splits_balance_the_tiles() {
-        // 100 x 100 (batch-100 forward): by rows, 9 and 8 tiles of 6 rows.
-        assert_eq!(best_split(100, 100, 784, 1, 2), Some((Axis(0), 54)));
-        // 128 x 1024: by columns, 32 tiles each.
-        assert_eq!(best_split(128, 1024, 1024, 1, 2), Some((Axis(1), 512)));
-        assert_eq!(best_split(6, 16, 1000, 1, 2), None);
     }
 }
