@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::download::{DownloadArgs, fetch};
+use super::fetch::{DownloadArgs, fetch};
 use crate::data::catalog::KnownDataset;
 use crate::data::dataset::{DataDir, DataError, Dataset, load_split, locate};
 use crate::data::download::existing;
