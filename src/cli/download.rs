@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::data::data_dir;
 use super::fetch::{DownloadArgs, fetch};
 use crate::data::catalog::KnownDataset;
-use crate::data::dataset::DataDir;
 use crate::data::download::{Inventory, inventory};
 use crate::report::Console;
 
@@ -32,7 +32,7 @@ pub struct DownloadCommandArgs {
 pub fn run(args: DownloadCommandArgs) -> anyhow::Result<()> {
     let console = Console::new(false, args.quiet);
     let config = args.download.config(args.dataset)?;
-    let dir = DataDir::resolve(args.dir.as_deref(), args.dataset);
+    let dir = data_dir(args.dir.as_deref(), args.dataset);
     let Inventory { verified, missing } = inventory(args.dataset, &dir.path)?;
     for path in verified {
         console.line(&format!("{} is there and verified", path.display()));

@@ -23,7 +23,7 @@ use clap::{Parser, Subcommand};
 
 use crate::parallel;
 
-pub use data::DataArgs;
+pub use data::{DataArgs, data_dir};
 pub use download::DownloadCommandArgs;
 pub use eval::EvalArgs;
 pub use fetch::DownloadArgs;

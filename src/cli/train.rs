@@ -16,7 +16,7 @@ use super::args::{
     InitName, LossName, OptimizerFlags, OptimizerName, ScalingName, ScheduleName, non_negative_f64, positive_f64,
     positive_usize, seed, unit_interval,
 };
-use super::data::DataArgs;
+use super::data::{DataArgs, chosen_dir};
 use super::exit::usage_bail;
 use super::{exit, output};
 use crate::data::augment::Augment;
@@ -442,11 +442,11 @@ fn resume(args: &TrainArgs, path: &Path, out: PathBuf) -> anyhow::Result<Run> {
     };
     let (val, seed) = (setting("val")? as usize, setting("seed")?);
     let data_dir = match (&args.data.data_dir, training.get("data_dir").and_then(|d| d.as_str())) {
-        (None, Some(saved)) => DataDir {
-            path: PathBuf::from(saved),
-            dataset: model.info.dataset,
-            chosen_by: "the directory the run was trained on",
-        },
+        (None, Some(saved)) => chosen_dir(
+            PathBuf::from(saved),
+            model.info.dataset,
+            "the directory the run was trained on",
+        ),
         _ => args.data.dir(model.info.dataset),
     };
     let (mut train_set, mut validation, mut test_set) = load_data(&data_dir, val, seed)?;
