@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::http::{Behaviour, TestServer};
+use mlp::cli::data_dir;
 use mlp::data::catalog::{KnownDataset, PublishedFile};
-use mlp::data::dataset::{DataDir, load_split};
+use mlp::data::dataset::load_split;
 use mlp::data::download::{DownloadConfig, DownloadError, DownloadObserver, Failure, download, inventory};
 use mlp::data::split::Split;
 use predicates::prelude::*;
@@ -96,7 +97,7 @@ fn downloads_verifies_and_stores_all_four_files() {
     let on_disk: u64 = stored.iter().map(|p| fs::metadata(p).unwrap().len()).sum();
     assert_eq!(record.bytes, on_disk, "progress counts every byte received");
     assert_eq!(inventory(KnownDataset::Mnist, &dir).unwrap().missing, []);
-    let test = load_split(&DataDir::resolve(Some(&dir), KnownDataset::Mnist), Split::Test).unwrap();
+    let test = load_split(&data_dir(Some(&dir), KnownDataset::Mnist), Split::Test).unwrap();
     assert_eq!(test.len(), 10_000);
 }
 

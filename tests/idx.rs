@@ -183,7 +183,7 @@ fn missing_file_names_the_path() {
 }
 
 fn data_dir(path: &Path) -> DataDir {
-    DataDir::resolve(Some(path), KnownDataset::Mnist)
+    mlp::cli::data_dir(Some(path), KnownDataset::Mnist)
 }
 
 #[test]

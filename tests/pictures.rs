@@ -9,8 +9,9 @@ use std::path::Path;
 
 use common::{json_stdout, mlp};
 use image::RgbImage;
+use mlp::cli::data_dir;
 use mlp::data::catalog::KnownDataset;
-use mlp::data::dataset::{DataDir, Dataset, load_split};
+use mlp::data::dataset::{Dataset, load_split};
 use mlp::data::split::{CLASSES, Split};
 use mlp::history::{Curves, EpochRecord, History};
 use mlp::metrics::Accuracy;
@@ -32,7 +33,7 @@ fn decode(path: &Path) -> RgbImage {
 }
 
 fn split(dir: &Path, split: Split) -> Dataset {
-    load_split(&DataDir::resolve(Some(dir), KnownDataset::Mnist), split).unwrap()
+    load_split(&data_dir(Some(dir), KnownDataset::Mnist), split).unwrap()
 }
 
 /// Asserts that tile `index` of `picture` shows the grey `pixels` (`width` per row), each as a

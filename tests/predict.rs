@@ -12,8 +12,9 @@ use image::codecs::jpeg::JpegEncoder;
 use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
 use image::imageops::{self, FilterType};
 use image::{GrayImage, ImageEncoder, Luma, Rgb, RgbImage};
+use mlp::cli::data_dir;
 use mlp::data::catalog::KnownDataset;
-use mlp::data::dataset::{DataDir, Dataset, load_split};
+use mlp::data::dataset::{Dataset, load_split};
 use mlp::data::split::Split;
 use mlp::predict::read_inputs;
 use mlp::viz::grid::GridLayout;
@@ -133,7 +134,7 @@ fn mnist_digits_as_pictures_are_recognised_as_often_as_the_originals() {
         .arg(&mnist)
         .assert()
         .success();
-    let test = load_split(&DataDir::resolve(Some(&mnist), KnownDataset::Mnist), Split::Test).unwrap();
+    let test = load_split(&data_dir(Some(&mnist), KnownDataset::Mnist), Split::Test).unwrap();
 
     // The originals, as one raw IDX batch: used as they are, without preprocessing.
     let batch = work.path().join("originals.idx");
@@ -176,7 +177,7 @@ fn predict_prints_the_top_classes_and_shows_what_the_network_saw() {
     let work = tempfile::tempdir().unwrap();
     let model = common::train_model(data.path(), work.path(), &["--hidden", "8", "--epochs", "1"]);
     // A 28x28 MNIST digit for a 10x10 model: made MNIST-style at 10x10 (a 7-pixel box).
-    let test = load_split(&DataDir::resolve(Some(&mnist), KnownDataset::Mnist), Split::Test).unwrap();
+    let test = load_split(&data_dir(Some(&mnist), KnownDataset::Mnist), Split::Test).unwrap();
     let picture = work.path().join("seven.png");
     save_png(&invert(&enlarge(&digit(&test, 0), 2)), &picture);
     let shown = work.path().join("prep.png");

@@ -1,17 +1,22 @@
 //! The flags shared by every command that reads a data set (`--dataset`, `--data-dir`, and the
-//! download flags), and loading a split with them: a split whose files are missing is downloaded
+//! download flags), where they put the data set's directory (`--data-dir`, else `$MLP_DATA_DIR`,
+//! else `./data`), and loading a split with them: a split whose files are missing is downloaded
 //! first, unless `--no-download`.
 
-use std::path::PathBuf;
+use std::env;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::download::{DownloadArgs, fetch};
+use super::fetch::{DownloadArgs, fetch};
 use crate::data::catalog::KnownDataset;
 use crate::data::dataset::{DataDir, DataError, Dataset, load_split, locate};
 use crate::data::download::existing;
 use crate::data::split::Split;
 use crate::report::Console;
+
+/// The environment variable naming the data root when `--data-dir` is not given.
+pub const DATA_DIR_ENV: &str = "MLP_DATA_DIR";
 
 #[derive(Debug, Args)]
 pub struct DataArgs {
@@ -37,7 +42,7 @@ impl DataArgs {
 
     /// Where `dataset`'s files are read from.
     pub fn dir(&self, dataset: KnownDataset) -> DataDir {
-        DataDir::resolve(self.data_dir.as_deref(), dataset)
+        data_dir(self.data_dir.as_deref(), dataset)
     }
 
     /// Downloads the files of `splits` of `dataset` that are missing, unless `--no-download`.
@@ -65,6 +70,38 @@ impl DataArgs {
     /// Loads one split of `dataset` (after `fetch_missing`, if it may download).
     pub fn load(&self, dataset: KnownDataset, split: Split) -> anyhow::Result<Dataset> {
         Ok(load_split(&self.dir(dataset), split)?)
+    }
+}
+
+/// Where `dataset`'s files are: `flag` (`--data-dir`, or `mlp download --dir`) if given; else the
+/// data set's folder (`KnownDataset::subdir`) under the data root, which is `$MLP_DATA_DIR` when set
+/// and `./data` otherwise.
+pub fn data_dir(flag: Option<&Path>, dataset: KnownDataset) -> DataDir {
+    let (root, chosen_by) = match (flag, env::var_os(DATA_DIR_ENV)) {
+        (Some(path), _) => return chosen_dir(path.to_owned(), dataset, "from --data-dir"),
+        (None, Some(dir)) if !dir.is_empty() => (PathBuf::from(dir), "from MLP_DATA_DIR"),
+        _ => (PathBuf::from("data"), "the default data directory"),
+    };
+    let path = match dataset.subdir() {
+        Some(subdir) => root.join(subdir),
+        None => root,
+    };
+    chosen_dir(path, dataset, chosen_by)
+}
+
+/// `path` as the directory of `dataset`, chosen as `chosen_by` says, with the command line's advice
+/// for when files are missing there.
+pub fn chosen_dir(path: PathBuf, dataset: KnownDataset, chosen_by: &'static str) -> DataDir {
+    let hint = format!(
+        "get them with `mlp download --dataset {dataset} --dir {}`, or point --data-dir or {DATA_DIR_ENV} \
+         at a directory that has them",
+        path.display()
+    );
+    DataDir {
+        path,
+        dataset,
+        chosen_by,
+        hint,
     }
 }
 

@@ -9,6 +9,7 @@ mod data;
 mod download;
 mod eval;
 pub mod exit;
+mod fetch;
 mod fit;
 mod gradcheck;
 mod output;
@@ -22,9 +23,10 @@ use clap::{Parser, Subcommand};
 
 use crate::parallel;
 
-pub use data::DataArgs;
-pub use download::{DownloadArgs, DownloadCommandArgs};
+pub use data::{DataArgs, data_dir};
+pub use download::DownloadCommandArgs;
 pub use eval::EvalArgs;
+pub use fetch::DownloadArgs;
 pub use fit::FitArgs;
 pub use gradcheck::GradcheckArgs;
 pub use plot::PlotArgs;

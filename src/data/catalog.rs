@@ -146,8 +146,8 @@ impl KnownDataset {
         self != Self::Mnist
     }
 
-    /// The folder under the data root (`./data` or `$MLP_DATA_DIR`) that holds this data set's files;
-    /// MNIST, the default, sits in the root itself.
+    /// The folder under a data root that holds this data set's files; MNIST, the default, sits in
+    /// the root itself.
     pub fn subdir(self) -> Option<&'static str> {
         match self {
             Self::Mnist => None,

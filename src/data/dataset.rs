@@ -5,7 +5,6 @@
 //! `Scaling` (`x = pixel / 255` unless told otherwise) only when a batch is gathered, into a buffer
 //! the caller reuses.
 
-use std::env;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -25,9 +24,6 @@ use crate::kernels::SparseInput;
 /// The generator stream (of the run's seed) that chooses validation samples, apart from the stream
 /// that initializes and trains.
 const HOLD_OUT_STREAM: u64 = 1;
-
-/// The environment variable naming the data directory when `--data-dir` is not given.
-pub const DATA_DIR_ENV: &str = "MLP_DATA_DIR";
 
 /// A labelled image set: `images` is (samples, rows * cols) of raw pixels, `labels` is (samples).
 #[derive(Clone, Debug)]
@@ -50,9 +46,7 @@ pub enum DataError {
     #[error(transparent)]
     Idx(#[from] IdxError),
     #[error(
-        "{title} {split} files not found in {dir} ({source_of_dir})\n  looked for: {looked_for}\n  \
-         get them with `mlp download --dataset {dataset} --dir {dir}`, \
-         or point --data-dir or {DATA_DIR_ENV} at a directory that has them",
+        "{title} {split} files not found in {dir} ({source_of_dir})\n  looked for: {looked_for}\n  {hint}",
         title = dataset.title()
     )]
     Missing {
@@ -61,6 +55,8 @@ pub enum DataError {
         dir: String,
         source_of_dir: String,
         looked_for: String,
+        /// How to get the files, from the `DataDir`.
+        hint: String,
     },
     #[error("{}: expected {expected}, found {found}", path.display())]
     Shape {
@@ -83,40 +79,16 @@ pub enum DataError {
     LabelOutOfRange { path: PathBuf, index: usize, label: u8 },
 }
 
-/// The directory of one data set's files, which data set is expected there, and how the directory
-/// was chosen, for messages.
+/// The directory of one data set's files and which data set is expected there, with what messages
+/// say about it: how the directory was chosen and how to get the files when they are missing, both
+/// worded by whoever chose the directory (the command line names its flags there).
 #[derive(Clone, Debug)]
 pub struct DataDir {
     pub path: PathBuf,
     pub dataset: KnownDataset,
     pub chosen_by: &'static str,
-}
-
-impl DataDir {
-    /// `--data-dir` if given; else the data set's folder (`KnownDataset::subdir`) under the data root,
-    /// which is `$MLP_DATA_DIR` when set and `./data` otherwise.
-    pub fn resolve(flag: Option<&Path>, dataset: KnownDataset) -> Self {
-        let (root, chosen_by) = match (flag, env::var_os(DATA_DIR_ENV)) {
-            (Some(path), _) => {
-                return Self {
-                    path: path.to_owned(),
-                    dataset,
-                    chosen_by: "from --data-dir",
-                };
-            }
-            (None, Some(dir)) if !dir.is_empty() => (PathBuf::from(dir), "from MLP_DATA_DIR"),
-            _ => (PathBuf::from("data"), "the default data directory"),
-        };
-        let path = match dataset.subdir() {
-            Some(subdir) => root.join(subdir),
-            None => root,
-        };
-        Self {
-            path,
-            dataset,
-            chosen_by,
-        }
-    }
+    /// The last line of `DataError::Missing`.
+    pub hint: String,
 }
 
 /// The image and label files of one split.
@@ -148,6 +120,7 @@ pub fn locate(dir: &DataDir, split: Split) -> Result<SplitFiles, DataError> {
                 dir: dir.path.display().to_string(),
                 source_of_dir: dir.chosen_by.to_owned(),
                 looked_for: missing.join(", "),
+                hint: dir.hint.clone(),
             })
         }
     }

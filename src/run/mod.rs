@@ -124,9 +124,9 @@ pub fn start(mut spec: RunSpec, dir: &DataDir) -> anyhow::Result<Run> {
     })
 }
 
-/// The run saved in the checkpoint at `path`, on its data set: in the directory `data_dir` gives
-/// for the run's data set, else where the run read it.
-pub fn resume(path: &Path, data_dir: impl FnOnce(KnownDataset) -> Option<DataDir>) -> anyhow::Result<Run> {
+/// The run saved in the checkpoint at `path`, on its data set in the directory `data_dir` chooses
+/// for it from the data set and the directory the run recorded.
+pub fn resume(path: &Path, data_dir: impl FnOnce(KnownDataset, &Path) -> DataDir) -> anyhow::Result<Run> {
     let (model, checkpoint) = model_file::load_checkpoint(path)?;
     let checkpoint = checkpoint.ok_or_else(|| RunError::NoCheckpoint { path: path.to_owned() })?;
     let recorded = serde_json::Value::Object(model.info.training);
@@ -138,11 +138,7 @@ pub fn resume(path: &Path, data_dir: impl FnOnce(KnownDataset) -> Option<DataDir
     let input = model.info.input;
     spec.scaling = input.scaling.choice();
     spec.train = checkpoint.config;
-    let dir = data_dir(spec.dataset).unwrap_or_else(|| DataDir {
-        path: spec.data_dir.clone(),
-        dataset: spec.dataset,
-        chosen_by: "the directory the run was trained on",
-    });
+    let dir = data_dir(spec.dataset, &spec.data_dir);
     let mut data = RunData::load(&dir, spec.val, spec.seed)?;
     check_fits(&data, &input, &checkpoint.state, &dir).with_context(|| path.display().to_string())?;
     data.scale(input.scaling);

@@ -12,6 +12,7 @@ use serde_json::json;
 
 pub use args::TrainArgs;
 
+use super::data::chosen_dir;
 use super::exit::{self, UsageError};
 use super::output;
 use crate::data::catalog::KnownDataset;
@@ -76,7 +77,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 /// set's files (downloaded first when they are missing and downloading is allowed).
 fn start_or_resume(args: &TrainArgs, console: &Console) -> anyhow::Result<Run> {
     if let Some(path) = &args.resume {
-        let data_dir = |dataset| args.data.data_dir.is_some().then(|| args.data.dir(dataset));
+        let data_dir = |dataset, recorded: &Path| match &args.data.data_dir {
+            Some(_) => args.data.dir(dataset),
+            None => chosen_dir(recorded.to_owned(), dataset, "the directory the run was trained on"),
+        };
         return run::resume(path, data_dir);
     }
     let dataset = args.data.dataset_or(KnownDataset::Mnist);
