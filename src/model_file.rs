@@ -36,12 +36,12 @@
 //! Version 1 had `tensor_sha256` instead: the tensors' bytes in the order layers.0.weight,
 //! layers.0.bias, layers.1.weight, ...
 //!
-//! The file is written to a temporary file beside the target and renamed over it, so a reader sees
-//! the old file or the new one, never half of one.
+//! The file is written with `crate::atomic_file`: to a temporary file beside the target, renamed
+//! over it, so a reader sees the old file or the new one, never half of one.
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2};
@@ -51,6 +51,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::atomic_file::write_atomically;
 use crate::data::catalog::KnownDataset;
 use crate::data::scaling::Scaling;
 use crate::metrics::Accuracy;
@@ -178,25 +179,6 @@ pub fn load_checkpoint(path: &Path) -> Result<(Model, Option<Checkpoint>), Model
         path: path.to_owned(),
         source,
     })
-}
-
-/// Writes `bytes` to a temporary file in `path`'s directory, syncs it, and renames it over `path`.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".mlp-").suffix(".tmp");
-    // A temporary file is private (0600) by default; the finished file should have the permissions
-    // any new file gets (0666 less the umask), so that others can load the model.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut file = builder.tempfile_in(dir)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 fn tensor_names(layer: usize) -> [String; 2] {
