@@ -45,7 +45,6 @@ fn images(n: usize, offset: usize) -> Dataset {
 fn config() -> TrainConfig {
     TrainConfig {
         epochs: 4,
-        steps: None,
         batch_size: 16,
         optimizer: Method::Adam {
             beta1: 0.9,
@@ -70,6 +69,7 @@ fn config() -> TrainConfig {
             elastic_sigma: 2.0,
         },
         patience: Some(3),
+        ..TrainConfig::default()
     }
 }
 
