@@ -30,11 +30,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use mlp::data::augment::Augment;
 use mlp::evaluate::evaluate;
 use mlp::kernels::SparseInput;
 use mlp::kernels::gemm;
-use mlp::nn::{Activation, Dropout, Init, Loss, Network};
+use mlp::nn::{Activation, Init, Loss, Network};
 use mlp::optim::{Method, Optimizer};
 use mlp::schedule::Schedule;
 use mlp::train::{Learner, TrainConfig, Trainer};
@@ -255,14 +254,10 @@ fn network_benches(
 
     let config = TrainConfig {
         epochs: 1,
-        steps: None,
         batch_size: batch,
         optimizer,
         schedule: Schedule::constant(lr),
-        l2: 0.0,
-        dropout: Dropout::OFF,
-        augment: Augment::default(),
-        patience: None,
+        ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(&network, &train, &config);
     let mut optimizer = Optimizer::new(config.optimizer, &network);

@@ -7,6 +7,7 @@
 //! top.
 
 pub mod alloc;
+pub mod atomic_file;
 pub mod batch;
 pub mod cli;
 pub mod data;

@@ -9,8 +9,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mlp::data::augment::Augment;
-use mlp::nn::{Activation, Dropout, Init, Loss, Network};
+use mlp::nn::{Activation, Init, Loss, Network};
 use mlp::optim::Method;
 use mlp::schedule::Schedule;
 use mlp::train::{Observer, Splits, TrainConfig, TrainState, train};
@@ -84,14 +83,11 @@ fn allocations_after_the_first_batch(optimizer: Method, nonzero: f64) -> Vec<usi
     );
     let config = TrainConfig {
         epochs: 3,
-        steps: None,
         batch_size: 64,
         optimizer,
         schedule: Schedule::constant(0.01),
         l2: 1e-4,
-        dropout: Dropout::OFF,
-        augment: Augment::default(),
-        patience: None,
+        ..TrainConfig::default()
     };
     let mut recorder = Recorder { epochs: Vec::new() };
     mlp::parallel::with_threads(Some(2), || {

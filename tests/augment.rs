@@ -3,29 +3,12 @@
 
 mod common;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 
 fn train(dir: &std::path::Path, out: &str, augment: &str) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("mlp")
-        .unwrap()
-        .args([
-            "train",
-            "--hidden",
-            "32",
-            "--epochs",
-            "4",
-            "--batch-size",
-            "20",
-            "--json",
-            "--quiet",
-        ])
+    common::train(dir, &dir.join(out), &common::LEARNS_THE_TINY_SET)
         .args(["--augment", augment])
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--out")
-        .arg(dir.join(out))
         .assert()
 }
 

@@ -108,22 +108,10 @@ fn train_then_eval_on_a_tiny_synthetic_set() {
     let data = common::tiny_mnist(300, 100);
     let work = tempfile::tempdir().unwrap();
     let model = work.path().join("tiny.bin");
-    let train = json_stdout(
-        mlp()
-            .args([
-                "train",
-                "--hidden",
-                "16",
-                "--epochs",
-                "15",
-                "--batch-size",
-                "10",
-                "--json",
-                "--out",
-            ])
-            .arg(&model)
-            .arg("--data-dir")
-            .arg(data.path()),
+    let train = common::train_json(
+        data.path(),
+        &model,
+        &["--hidden", "16", "--epochs", "15", "--batch-size", "10"],
     );
     let history = train["history"].as_array().unwrap();
     assert_eq!(history.len(), 15);
@@ -135,14 +123,7 @@ fn train_then_eval_on_a_tiny_synthetic_set() {
     );
     assert!(history[14]["train_loss"].as_f64().unwrap() < history[0]["train_loss"].as_f64().unwrap());
 
-    let eval = json_stdout(
-        mlp()
-            .arg("eval")
-            .arg(&model)
-            .arg("--json")
-            .arg("--data-dir")
-            .arg(data.path()),
-    );
+    let eval = common::eval_json(&model, data.path(), &[]);
     assert_eq!(eval["accuracy"].as_f64().unwrap(), final_accuracy);
     assert_eq!(eval["samples"], 100);
     let confusion = eval["confusion_matrix"].as_array().unwrap();
@@ -154,13 +135,7 @@ fn train_then_eval_on_a_tiny_synthetic_set() {
     assert_eq!(total, 100);
     assert_eq!(eval["per_class"].as_array().unwrap().len(), 10);
 
-    let on_train = json_stdout(
-        mlp()
-            .arg("eval")
-            .arg(&model)
-            .args(["--json", "--split", "train", "--data-dir"])
-            .arg(data.path()),
-    );
+    let on_train = common::eval_json(&model, data.path(), &["--split", "train"]);
     assert_eq!(on_train["samples"], 300);
 }
 
@@ -170,23 +145,18 @@ fn the_same_seed_trains_the_same_model_bit_for_bit() {
     let work = tempfile::tempdir().unwrap();
     let train = |name: &str, seed: &str| {
         let path = work.path().join(name);
-        mlp()
-            .args([
-                "train",
-                "--quiet",
-                "--hidden",
-                "8",
-                "--epochs",
-                "2",
-                "--batch-size",
-                "16",
-                "--seed",
-                seed,
-                "--out",
-            ])
-            .arg(&path)
-            .arg("--data-dir")
-            .arg(data.path())
+        let settings = [
+            "--quiet",
+            "--hidden",
+            "8",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "16",
+            "--seed",
+            seed,
+        ];
+        common::train(data.path(), &path, &settings)
             .assert()
             .success()
             .stdout("");
@@ -292,16 +262,10 @@ fn the_classic_recipe_reaches_97_5_percent_on_real_mnist() {
     let Some(data) = common::mnist_dir() else { return };
     let work = tempfile::tempdir().unwrap();
     let model = work.path().join("classic.bin");
-    let train = json_stdout(
-        mlp()
-            .args(["train", "--hidden", "100", "--lr", "0.5", "--json", "--out"])
-            .arg(&model)
-            .arg("--data-dir")
-            .arg(&data),
-    );
+    let train = common::train_json(&data, &model, &["--hidden", "100", "--lr", "0.5"]);
     let accuracy = train["final_test_accuracy"].as_f64().unwrap();
     assert!(accuracy >= 0.975, "test accuracy {accuracy}");
-    let eval = json_stdout(mlp().arg("eval").arg(&model).arg("--json").arg("--data-dir").arg(&data));
+    let eval = common::eval_json(&model, &data, &[]);
     assert_eq!(eval["accuracy"].as_f64().unwrap(), accuracy);
     assert_eq!(eval["samples"], 10_000);
     assert!(Path::new(&model).is_file());

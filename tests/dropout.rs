@@ -3,7 +3,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use mlp::gradcheck::{CheckConfig, DEFAULT_EPSILON, DEFAULT_TOLERANCE, FixedMasks, backprop_gradients, check};
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
 use ndarray::Array2;
@@ -68,27 +67,9 @@ fn masks_change_the_gradient_and_plain_forward_ignores_them() {
 #[test]
 fn a_net_trained_with_dropout_learns_the_tiny_set() {
     let data = common::tiny_mnist(400, 100);
-    let output = Command::cargo_bin("mlp")
-        .unwrap()
-        .args([
-            "train",
-            "--hidden",
-            "32",
-            "--epochs",
-            "4",
-            "--batch-size",
-            "20",
-            "--json",
-            "--quiet",
-        ])
-        .args(["--dropout", "0.5", "--input-dropout", "0.2"])
-        .arg("--data-dir")
-        .arg(data.path())
-        .arg("--out")
-        .arg(data.path().join("model.bin"))
-        .assert()
-        .success();
-    let json: serde_json::Value = serde_json::from_slice(&output.get_output().stdout).unwrap();
+    let out = data.path().join("model.bin");
+    let mut train = common::train(data.path(), &out, &common::LEARNS_THE_TINY_SET);
+    let json = common::json_stdout(train.args(["--dropout", "0.5", "--input-dropout", "0.2"]));
     assert_eq!(json["config"]["dropout"]["hidden"], 0.5);
     let accuracy = json["final_test_accuracy"].as_f64().unwrap();
     assert!(accuracy > 0.9, "test accuracy {accuracy}");

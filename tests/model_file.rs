@@ -6,12 +6,20 @@ use std::fs;
 
 use mlp::data::catalog::KnownDataset;
 use mlp::data::scaling::Scaling;
-use mlp::model_file::{self, InputSpec, ModelFileError, ModelFormatError, ModelInfo, decode, encode};
+use mlp::history::{EpochRecord, History};
+use mlp::metrics::Accuracy;
+use mlp::model_file::{
+    self, InputSpec, ModelFileError, ModelFormatError, ModelInfo, decode, decode_checkpoint, encode, encode_checkpoint,
+};
 use mlp::nn::{Activation, Init, Loss, Network};
-use rand::SeedableRng;
+use mlp::optim::Method;
+use mlp::train::{Best, TrainConfig, TrainState};
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use safetensors::SafeTensors;
 use safetensors::tensor::TensorView;
+use sha2::{Digest, Sha256};
 
 fn sample_model(loss: Loss) -> (Network<f32>, ModelInfo) {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -191,4 +199,96 @@ fn saving_over_an_existing_model_replaces_it_whole() {
     other.layers[1].weight.fill(0.5);
     model_file::save(&path, &other, &info).unwrap();
     assert_eq!(model_file::load(&path).unwrap().network, other);
+}
+
+/// A training state as a checkpoint holds it mid-epoch: Adam's two slots filled, the generator moved
+/// on, a shuffled order, a best network that is not the one being trained, an epoch of history
+/// (with wall times, which the file leaves out). Built by hand, so no training code is involved.
+fn sample_checkpoint() -> (TrainConfig, TrainState<f32>, ModelInfo) {
+    let config = TrainConfig {
+        epochs: 3,
+        batch_size: 4,
+        optimizer: Method::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        patience: Some(2),
+        ..TrainConfig::default()
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let network = Network::new(&[4, 3, 2], Activation::Relu, Loss::CrossEntropy, Init::He, &mut rng);
+    let mut state = TrainState::new(network.clone(), config.optimizer, rng, 10);
+    state.order.shuffle(&mut state.rng);
+    for value in state.optimizer.buffers.iter_mut().flatten().flatten() {
+        *value = state.rng.random_range(-1.0..1.0);
+    }
+    state.optimizer.steps = 4;
+    state.network.layers[1].weight.mapv_inplace(|w| 0.5 * w);
+    state.epoch = 1;
+    state.batches_done = 1;
+    state.epoch_seconds = 1.5;
+    let accuracy = Accuracy { correct: 3, total: 5 };
+    state.best = Some(Best {
+        network,
+        epoch: 1,
+        accuracy,
+        loss: 0.75,
+    });
+    state.history = History {
+        epochs: vec![EpochRecord {
+            epoch: 1,
+            lr: 0.5,
+            train_loss: 0.8,
+            train_accuracy: Accuracy { correct: 6, total: 10 },
+            val_loss: Some(0.75),
+            val_accuracy: Some(accuracy),
+            test_loss: 0.9,
+            test_accuracy: Accuracy { correct: 2, total: 5 },
+            steps: 3,
+            seconds: 2.0,
+            train_seconds: 1.5,
+            eval_seconds: 0.5,
+        }],
+    };
+    let info = ModelInfo {
+        dataset: KnownDataset::Mnist,
+        input: InputSpec {
+            rows: 2,
+            cols: 2,
+            scaling: Scaling::Standard { mean: 0.13, std: 0.31 },
+        },
+        training: serde_json::json!({"seed": 11}).as_object().unwrap().clone(),
+    };
+    (config, state, info)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The digests were taken from the code at 9ad7c3e, before the model file became a folder: the
+/// files written must stay byte for byte the same.
+#[test]
+fn the_bytes_written_stay_the_same() {
+    let (network, info) = sample_model(Loss::CrossEntropy);
+    assert_eq!(
+        sha256_hex(&encode(&network, &info)),
+        "3c2b6f7e2d8593774770338a7ffe6b911f7f657bfd3267a61f54656dda6bfe6d"
+    );
+
+    let (config, state, info) = sample_checkpoint();
+    let bytes = encode_checkpoint(&config, &state, &info);
+    assert_eq!(
+        sha256_hex(&bytes),
+        "a9b5fbc761d8e968754e3d2ac2feaf82b10298f49ad77c2bcc5bf53d0e217190"
+    );
+    // What is read back writes the same bytes again.
+    let (model, checkpoint) = decode_checkpoint(&bytes).unwrap();
+    let checkpoint = checkpoint.expect("a checkpoint");
+    assert_eq!(&model.network, state.kept());
+    assert_eq!(
+        encode_checkpoint(&checkpoint.config, &checkpoint.state, &model.info),
+        bytes
+    );
 }

@@ -440,26 +440,21 @@ fn train_plot_draws_the_run_s_own_history() {
     let data = common::tiny_mnist(200, 60);
     let work = tempfile::tempdir().unwrap();
     let out = work.path().join("curves.png");
+    let settings = [
+        "--hidden",
+        "8",
+        "--epochs",
+        "4",
+        "--batch-size",
+        "10",
+        "--lr",
+        "0.3",
+        "--json",
+    ];
     let train = json_stdout(
-        mlp()
-            .args([
-                "train",
-                "--hidden",
-                "8",
-                "--epochs",
-                "4",
-                "--batch-size",
-                "10",
-                "--lr",
-                "0.3",
-                "--json",
-            ])
-            .arg("--out")
-            .arg(work.path().join("m.bin"))
+        common::train(data.path(), &work.path().join("m.bin"), &settings)
             .arg("--plot")
-            .arg(&out)
-            .arg("--data-dir")
-            .arg(data.path()),
+            .arg(&out),
     );
     let history = history_of(&train);
     assert_eq!(history.epochs.len(), 4);
@@ -494,15 +489,11 @@ fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
     );
     let (errors, confusion) = (work.path().join("errors.png"), work.path().join("confusion.png"));
     let eval = json_stdout(
-        mlp()
-            .arg("eval")
-            .arg(&model)
+        common::eval(&model, data.path())
             .args(["--json", "--max-errors", "12", "--errors"])
             .arg(&errors)
             .arg("--confusion")
-            .arg(&confusion)
-            .arg("--data-dir")
-            .arg(data.path()),
+            .arg(&confusion),
     );
 
     let counts: Vec<Vec<u64>> = eval["confusion_matrix"]

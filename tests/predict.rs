@@ -127,11 +127,7 @@ fn mnist_digits_as_pictures_are_recognised_as_often_as_the_originals() {
     let Some(mnist) = common::mnist_dir() else { return };
     let work = tempfile::tempdir().unwrap();
     let model = work.path().join("model.bin");
-    mlp()
-        .args(["train", "--quiet", "--hidden", "100", "--epochs", "1", "--out"])
-        .arg(&model)
-        .arg("--data-dir")
-        .arg(&mnist)
+    common::train(&mnist, &model, &["--quiet", "--hidden", "100", "--epochs", "1"])
         .assert()
         .success();
     let test = load_split(&data_dir(Some(&mnist), KnownDataset::Mnist), Split::Test).unwrap();

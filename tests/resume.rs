@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use mlp::data::augment::Augment;
 use mlp::data::catalog::KnownDataset;
 use mlp::data::dataset::Dataset;
@@ -45,7 +44,6 @@ fn images(n: usize, offset: usize) -> Dataset {
 fn config() -> TrainConfig {
     TrainConfig {
         epochs: 4,
-        steps: None,
         batch_size: 16,
         optimizer: Method::Adam {
             beta1: 0.9,
@@ -70,6 +68,7 @@ fn config() -> TrainConfig {
             elastic_sigma: 2.0,
         },
         patience: Some(3),
+        ..TrainConfig::default()
     }
 }
 
@@ -182,10 +181,6 @@ fn a_version_1_model_file_still_loads() {
     assert!(checkpoint.is_none());
 }
 
-fn mlp() -> Command {
-    Command::cargo_bin("mlp").unwrap()
-}
-
 fn train_args(data: &Path, out: &Path, epochs: &str) -> Vec<String> {
     [
         "train",
@@ -225,14 +220,13 @@ fn ctrl_c_saves_a_checkpoint_that_resumes_to_the_uninterrupted_result() {
     let dir = data.path();
     let (straight, stopped) = (dir.join("straight.bin"), dir.join("stopped.bin"));
     let epochs = "12";
-    mlp()
+    common::mlp()
         .args(train_args(dir, &straight, epochs))
         .arg("--quiet")
         .assert()
         .success();
 
-    let binary = assert_cmd::cargo::cargo_bin("mlp");
-    let child = Process::new(binary)
+    let child = common::mlp_process()
         .args(train_args(dir, &stopped, epochs))
         .args(["--history", &dir.join("history.csv").display().to_string()])
         .stdout(Stdio::null())
@@ -264,7 +258,7 @@ fn ctrl_c_saves_a_checkpoint_that_resumes_to_the_uninterrupted_result() {
         state.epoch
     );
 
-    mlp()
+    common::mlp()
         .args(["train", "--resume", &stopped.display().to_string(), "--quiet"])
         .args(["--history", &dir.join("history.csv").display().to_string()])
         .assert()
@@ -330,26 +324,9 @@ fn patience_stops_after_epochs_without_a_better_validation_result_and_keeps_the_
 fn the_file_holds_the_model_of_the_best_validation_epoch_and_eval_measures_it() {
     let data = common::tiny_mnist(400, 100);
     let out = data.path().join("m.bin");
-    let output = mlp()
-        .args([
-            "train",
-            "--hidden",
-            "16",
-            "--epochs",
-            "6",
-            "--batch-size",
-            "20",
-            "--lr",
-            "2",
-        ])
-        .args(["--val", "100", "--json", "--quiet"])
-        .arg("--data-dir")
-        .arg(data.path())
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
-    let json: serde_json::Value = serde_json::from_slice(&output.get_output().stdout).unwrap();
+    let settings = ["--hidden", "16", "--epochs", "6", "--batch-size", "20", "--lr", "2"];
+    let json =
+        common::json_stdout(common::train(data.path(), &out, &settings).args(["--val", "100", "--json", "--quiet"]));
     let history = json["history"].as_array().unwrap();
     let key = |r: &serde_json::Value| {
         (
@@ -359,18 +336,11 @@ fn the_file_holds_the_model_of_the_best_validation_epoch_and_eval_measures_it() 
     };
     let kept = json["kept_epoch"].as_u64().unwrap() as usize;
     assert!(history.iter().all(|r| key(r) <= key(&history[kept - 1])));
-    let eval = mlp()
-        .args(["eval", "--json"])
-        .arg(&out)
-        .arg("--data-dir")
-        .arg(data.path())
-        .assert()
-        .success();
-    let eval: serde_json::Value = serde_json::from_slice(&eval.get_output().stdout).unwrap();
+    let eval = common::eval_json(&out, data.path(), &[]);
     assert_eq!(eval["accuracy"], json["final_test_accuracy"]);
     assert_eq!(eval["loss"], json["final_test_loss"]);
 
-    mlp()
+    common::mlp()
         .args(["train", "--patience", "2", "--data-dir"])
         .arg(data.path())
         .assert()

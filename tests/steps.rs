@@ -2,30 +2,16 @@
 
 mod common;
 
-use assert_cmd::Command;
-use serde_json::Value;
-
-fn mlp() -> Command {
-    let mut cmd = Command::cargo_bin("mlp").unwrap();
-    cmd.env_remove("MLP_DATA_DIR");
-    cmd
-}
-
 #[test]
 fn steps_end_the_last_epoch_early_and_evaluate_it() {
     // 120 samples in batches of 16: 8 updates per epoch, so 20 updates are 8 + 8 + 4.
     let data = common::tiny_mnist(120, 30);
     let work = tempfile::tempdir().unwrap();
-    let output = mlp()
-        .args(["train", "--json", "--hidden", "8"])
-        .args(["--batch-size", "16", "--steps", "20", "--out"])
-        .arg(work.path().join("m.bin"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = common::train_json(
+        data.path(),
+        &work.path().join("m.bin"),
+        &["--hidden", "8", "--batch-size", "16", "--steps", "20"],
+    );
     let steps: Vec<u64> = json["history"]
         .as_array()
         .unwrap()
@@ -42,7 +28,7 @@ fn steps_end_the_last_epoch_early_and_evaluate_it() {
 
 #[test]
 fn steps_and_epochs_together_are_a_usage_error() {
-    mlp()
+    common::mlp()
         .args(["train", "--steps", "10", "--epochs", "2"])
         .assert()
         .code(2)

@@ -7,7 +7,6 @@ mod common;
 
 use std::fs;
 
-use assert_cmd::Command;
 use mlp::data::split::CLASSES;
 use mlp::evaluate::{Evaluation, evaluate};
 use mlp::nn::network::argmax_rows;
@@ -17,10 +16,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 fn train(data: &std::path::Path, out: &std::path::Path, threads: &str) -> Vec<u8> {
-    Command::cargo_bin("mlp")
-        .unwrap()
-        .env_remove("MLP_DATA_DIR")
-        .args(["train", "--quiet", "--hidden", "512,256", "--activation", "relu"])
+    common::train(data, out, &["--quiet", "--hidden", "512,256", "--activation", "relu"])
         .args([
             "--epochs",
             "2",
@@ -31,10 +27,6 @@ fn train(data: &std::path::Path, out: &std::path::Path, threads: &str) -> Vec<u8
             "--threads",
             threads,
         ])
-        .arg("--out")
-        .arg(out)
-        .arg("--data-dir")
-        .arg(data)
         .assert()
         .success()
         .stdout("");
@@ -59,8 +51,7 @@ fn the_same_seed_and_thread_count_train_the_same_model_bytes() {
 
 #[test]
 fn zero_threads_is_a_usage_error() {
-    Command::cargo_bin("mlp")
-        .unwrap()
+    common::mlp()
         .args(["train", "--threads", "0"])
         .assert()
         .code(2)

@@ -3,28 +3,20 @@
 
 mod common;
 
-use assert_cmd::Command;
 use predicates::str::contains;
 
 fn train(dir: &std::path::Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    let out = dir.join("model.bin");
-    Command::cargo_bin("mlp")
-        .unwrap()
-        .args([
-            "train",
-            "--hidden",
-            "16",
-            "--epochs",
-            "3",
-            "--batch-size",
-            "20",
-            "--json",
-            "--quiet",
-        ])
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--out")
-        .arg(&out)
+    let settings = [
+        "--hidden",
+        "16",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "20",
+        "--json",
+        "--quiet",
+    ];
+    common::train(dir, &dir.join("model.bin"), &settings)
         .args(extra)
         .assert()
 }

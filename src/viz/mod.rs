@@ -19,7 +19,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use image::{ImageFormat, RgbImage};
 
-use crate::model_file::write_atomically;
+use crate::atomic_file::write_atomically;
 
 /// The file formats pictures are written in, chosen by the output file's extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

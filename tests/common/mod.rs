@@ -18,9 +18,56 @@ pub const CLOSED_MIRROR: &str = "http://127.0.0.1:9/";
 /// The `mlp` binary, with no data directory coming from the environment, and a mirror that refuses
 /// connections: no test reaches the internet by accident, and download tests name their own mirror.
 pub fn mlp() -> Command {
-    let mut cmd = Command::cargo_bin("mlp").unwrap();
+    Command::from_std(mlp_process())
+}
+
+/// `mlp()` as a plain `std::process::Command`, for a test that spawns the binary and signals it.
+pub fn mlp_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("mlp"));
     cmd.env_remove("MLP_DATA_DIR").env("MLP_MIRROR", CLOSED_MIRROR);
     cmd
+}
+
+/// `mlp train` with `args` on the data in `data`, saving the model to `out`.
+pub fn train(data: &Path, out: &Path, args: &[&str]) -> Command {
+    let mut cmd = mlp();
+    cmd.arg("train")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--out")
+        .arg(out);
+    cmd
+}
+
+/// `train` with `--json`, which must succeed: its report.
+pub fn train_json(data: &Path, out: &Path, args: &[&str]) -> Value {
+    json_stdout(train(data, out, args).arg("--json"))
+}
+
+/// Settings under which a small net learns `tiny_mnist(400, 100)` to over 90% test accuracy in
+/// seconds, reporting JSON: for tests that a training option still lets it learn.
+pub const LEARNS_THE_TINY_SET: [&str; 8] = [
+    "--hidden",
+    "32",
+    "--epochs",
+    "4",
+    "--batch-size",
+    "20",
+    "--json",
+    "--quiet",
+];
+
+/// `mlp eval` of `model` on the data in `data`.
+pub fn eval(model: &Path, data: &Path) -> Command {
+    let mut cmd = mlp();
+    cmd.arg("eval").arg(model).arg("--data-dir").arg(data);
+    cmd
+}
+
+/// `eval` with `--json` and `args`, which must succeed: its report.
+pub fn eval_json(model: &Path, data: &Path, args: &[&str]) -> Value {
+    json_stdout(eval(model, data).arg("--json").args(args))
 }
 
 /// Runs `cmd`, which must succeed, and parses its standard output as one JSON object.
@@ -74,12 +121,8 @@ pub fn mnist_dir() -> Option<PathBuf> {
 /// returns its path: `model.bin` in `work`.
 pub fn train_model(data: &Path, work: &Path, args: &[&str]) -> PathBuf {
     let model = work.join("model.bin");
-    mlp()
-        .args(["train", "--quiet", "--batch-size", "10", "--out"])
-        .arg(&model)
+    train(data, &model, &["--quiet", "--batch-size", "10"])
         .args(args)
-        .arg("--data-dir")
-        .arg(data)
         .assert()
         .success();
     model

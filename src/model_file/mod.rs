@@ -1,0 +1,230 @@
+//! The saved model: a safetensors file that any safetensors reader can open.
+//!
+//! Tensors (little-endian f32 unless said):
+//!
+//! | name              | shape       | meaning                                  |
+//! |-------------------|-------------|------------------------------------------|
+//! | `layers.{i}.weight` | [in, out] | layer i computes z = x·W + b             |
+//! | `layers.{i}.bias`   | [out]     |                                          |
+//!
+//! A checkpoint (written while training, so `mlp train --resume` continues exactly) adds:
+//!
+//! | name                                   | meaning                                                |
+//! |----------------------------------------|--------------------------------------------------------|
+//! | `checkpoint.order` (U32, [samples])    | the current epoch's order of the training samples       |
+//! | `checkpoint.layers.{i}.weight`, `.bias` | the weights being trained, when the model kept (above) is the best on validation instead |
+//! | `checkpoint.optimizer.{slot}.layers.{i}.weight`, `.bias` | optimizer state: `velocity` (momentum, nesterov) or `m`, `v` (adam, adamw) |
+//!
+//! Metadata (string to string, the safetensors `__metadata__`):
+//!
+//! | key               | value                                                           |
+//! |-------------------|-----------------------------------------------------------------|
+//! | `format`          | `mlp`                                                           |
+//! | `format_version`  | `2` (version 1 files, which have no checkpoint, are read too)  |
+//! | `layer_sizes`     | JSON list, input to output, e.g. `[784,100,10]`                 |
+//! | `activation`      | hidden activation: sigmoid, tanh, relu, leaky-relu, identity    |
+//! | `loss`            | cross-entropy, bce or mse                                       |
+//! | `output_activation` | softmax (cross-entropy), sigmoid (bce), or mse's activation   |
+//! | `input`           | JSON `{"rows":28,"cols":28,"scaling":"unit"}`: x = pixel / 255, or |
+//! |                   | `{..,"scaling":"standard","mean":m,"std":s}`: x = (pixel/255 - m) / s |
+//! | `classes`         | number of outputs, e.g. `10`                                    |
+//! | `dataset`         | the data set trained on: `mnist` or `fashion-mnist`; names the classes |
+//! | `training`        | JSON object of the training settings (seed, epochs, lr, ...)    |
+//! | `checkpoint`      | JSON of the training configuration and the rest of the state: epoch, batches done, optimizer steps, the generator's seed/stream/word position, the best epoch, the history (wall times left out, so the same seed writes the same bytes) |
+//! | `sha256`          | SHA-256 (hex) of every tensor (by name: the name, a 0 byte, its bytes) then every other metadata entry (by key: key, 0, value, 0) |
+//!
+//! Version 1 had `tensor_sha256` instead: the tensors' bytes in the order layers.0.weight,
+//! layers.0.bias, layers.1.weight, ...
+//!
+//! The file is written with `crate::atomic_file`: to a temporary file beside the target, renamed
+//! over it, so a reader sees the old file or the new one, never half of one.
+//!
+//! The parts: `header` the safetensors envelope both kinds of file share (the `format` keys, the
+//! version check, the checksum, the sorted header), `tensors` layers to bytes and back, `model` the
+//! network and what it was trained on, `checkpoint` the rest of a training state.
+
+mod checkpoint;
+mod header;
+mod model;
+mod tensors;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use safetensors::SafeTensors;
+use serde::{Deserialize, Serialize};
+
+use crate::atomic_file::write_atomically;
+use crate::data::catalog::KnownDataset;
+use crate::data::scaling::Scaling;
+use crate::nn::Network;
+use crate::train::{TrainConfig, TrainState};
+
+use self::header::Metadata;
+
+pub const FORMAT: &str = "mlp";
+pub const FORMAT_VERSION: u32 = 2;
+
+/// What the network's input is: the image shape it was trained on and how pixels were scaled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputSpec {
+    pub rows: usize,
+    pub cols: usize,
+    #[serde(flatten)]
+    pub scaling: Scaling,
+}
+
+/// Everything about a model but its weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelInfo {
+    /// The data set the model was trained on, which says what each output class means.
+    pub dataset: KnownDataset,
+    pub input: InputSpec,
+    /// The training settings, as recorded by whoever trained the model.
+    pub training: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A network with everything needed to use it again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub network: Network<f32>,
+    pub info: ModelInfo,
+}
+
+/// A training run saved with its model, to resume from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    pub config: TrainConfig,
+    pub state: TrainState<f32>,
+}
+
+/// What is wrong with a model file's content, independent of where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFormatError {
+    #[error("not a model file: not a readable safetensors file ({0}); is it truncated, or a file of another kind?")]
+    NotSafetensors(String),
+    #[error("a safetensors file but not an mlp model (its metadata has no format = \"mlp\")")]
+    Foreign,
+    #[error("model format version {0} is newer than this mlp reads (up to {FORMAT_VERSION}); update mlp")]
+    FutureVersion(u32),
+    #[error("corrupt model file: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    #[error("cannot read model file {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write model file {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("{}: {source}", path.display())]
+    Format { path: PathBuf, source: ModelFormatError },
+}
+
+/// Writes `network` and `info` to `path` atomically.
+pub fn save(path: &Path, network: &Network<f32>, info: &ModelInfo) -> Result<(), ModelFileError> {
+    write(path, &encode(network, info))
+}
+
+/// Writes the model `state` keeps, with the checkpoint of `state` and `config`, to `path` atomically.
+pub fn save_checkpoint(
+    path: &Path,
+    config: &TrainConfig,
+    state: &TrainState<f32>,
+    info: &ModelInfo,
+) -> Result<(), ModelFileError> {
+    write(path, &encode_checkpoint(config, state, info))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ModelFileError> {
+    write_atomically(path, bytes).map_err(|source| ModelFileError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Reads and validates the model at `path`.
+pub fn load(path: &Path) -> Result<Model, ModelFileError> {
+    load_checkpoint(path).map(|(model, _)| model)
+}
+
+/// Reads and validates the model at `path` with its checkpoint, if it has one.
+pub fn load_checkpoint(path: &Path) -> Result<(Model, Option<Checkpoint>), ModelFileError> {
+    let bytes = fs::read(path).map_err(|source| ModelFileError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    decode_checkpoint(&bytes).map_err(|source| ModelFileError::Format {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The model as safetensors bytes.
+pub fn encode(network: &Network<f32>, info: &ModelInfo) -> Vec<u8> {
+    header::seal(tensors::layer_tensors("", network), model::metadata(network, info))
+}
+
+/// The model `state` keeps, with the checkpoint of `state` and `config`, as safetensors bytes.
+pub fn encode_checkpoint(config: &TrainConfig, state: &TrainState<f32>, info: &ModelInfo) -> Vec<u8> {
+    let kept = state.kept();
+    let mut tensors = tensors::layer_tensors("", kept);
+    tensors.extend(checkpoint::tensors(state));
+    let mut metadata = model::metadata(kept, info);
+    metadata.insert("checkpoint".to_owned(), checkpoint::metadata(config, state));
+    header::seal(tensors, metadata)
+}
+
+/// Parses and validates model bytes.
+pub fn decode(bytes: &[u8]) -> Result<Model, ModelFormatError> {
+    decode_checkpoint(bytes).map(|(model, _)| model)
+}
+
+/// Parses and validates model bytes with their checkpoint, if they have one: the header and its
+/// version, the model, the checkpoint, then that no tensor is missing or extra, and last the checksum.
+pub fn decode_checkpoint(bytes: &[u8]) -> Result<(Model, Option<Checkpoint>), ModelFormatError> {
+    let not_safetensors = |e: safetensors::SafeTensorError| ModelFormatError::NotSafetensors(e.to_string());
+    let file = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
+    let metadata = Metadata::of_mlp(header.metadata())?;
+    let version = metadata.version()?;
+    let model = model::read(&file, &metadata, version)?;
+    let checkpoint = match metadata.get("checkpoint") {
+        Some(text) if version >= 2 => Some(checkpoint::read(&file, text, &model.network)?),
+        _ => None,
+    };
+    check_tensor_count(&file, &model.network, checkpoint.as_ref())?;
+    metadata.verify_checksum(&file, version, model.network.layers.len())?;
+    Ok((model, checkpoint))
+}
+
+/// That `file` holds exactly the tensors its model and checkpoint name: a tensor more is as corrupt
+/// as one missing.
+fn check_tensor_count(
+    file: &SafeTensors<'_>,
+    network: &Network<f32>,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<(), ModelFormatError> {
+    let expected_tensors = match checkpoint {
+        None => 2 * network.layers.len(),
+        Some(c) => {
+            // The kept layers, the trained ones when they differ, each optimizer slot, the order.
+            let copies = 1 + usize::from(c.state.best.is_some()) + c.config.optimizer.slot_names().len();
+            2 * network.layers.len() * copies + 1
+        }
+    };
+    if file.len() != expected_tensors {
+        return Err(ModelFormatError::Corrupt(format!(
+            "{} tensors where layer_sizes {:?}{} needs {expected_tensors}",
+            file.len(),
+            network.sizes(),
+            if checkpoint.is_some() {
+                " with its checkpoint"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! The model part of a file: the network's shape (`layer_sizes`, `activation`, `loss`,
+//! `output_activation`, `classes`), what it was trained on (`input`, `dataset`, `training`) and its
+//! layer tensors. Written and read here, checked against each other on reading.
+
+use std::collections::HashMap;
+
+use safetensors::SafeTensors;
+
+use super::header::Metadata;
+use super::tensors::read_layers;
+use super::{InputSpec, Model, ModelFormatError, ModelInfo};
+use crate::data::catalog::KnownDataset;
+use crate::data::scaling::Scaling;
+use crate::nn::loss::OutputActivation;
+use crate::nn::{Activation, Loss, Network};
+
+/// The model's metadata entries.
+pub(super) fn metadata(network: &Network<f32>, info: &ModelInfo) -> HashMap<String, String> {
+    HashMap::from([
+        (
+            "layer_sizes".to_owned(),
+            serde_json::to_string(&network.sizes()).expect("a list of integers"),
+        ),
+        ("activation".to_owned(), network.activation.name().to_owned()),
+        ("loss".to_owned(), network.loss.name().to_owned()),
+        (
+            "output_activation".to_owned(),
+            output_activation_name(network.loss).to_owned(),
+        ),
+        (
+            "input".to_owned(),
+            serde_json::to_string(&info.input).expect("plain fields"),
+        ),
+        ("classes".to_owned(), network.outputs().to_string()),
+        ("dataset".to_owned(), info.dataset.name().to_owned()),
+        (
+            "training".to_owned(),
+            serde_json::Value::Object(info.training.clone()).to_string(),
+        ),
+    ])
+}
+
+fn output_activation_name(loss: Loss) -> &'static str {
+    match loss.output_activation() {
+        OutputActivation::Softmax => "softmax",
+        OutputActivation::Elementwise(a) => a.name(),
+    }
+}
+
+/// The model of a file of format `version`.
+pub(super) fn read(file: &SafeTensors<'_>, metadata: &Metadata<'_>, version: u32) -> Result<Model, ModelFormatError> {
+    let (sizes, activation, loss) = read_shape(metadata)?;
+    let info = read_info(metadata, &sizes, version)?;
+    let network = Network {
+        layers: read_layers(file, "", &sizes)?,
+        activation,
+        loss,
+    };
+    Ok(Model { network, info })
+}
+
+/// The layer sizes (input to output), the hidden activation and the loss.
+fn read_shape(metadata: &Metadata<'_>) -> Result<(Vec<usize>, Activation, Loss), ModelFormatError> {
+    use ModelFormatError::Corrupt;
+    let sizes: Vec<usize> = serde_json::from_value(metadata.json("layer_sizes")?)
+        .map_err(|e| Corrupt(format!("layer_sizes is not a list of sizes: {e}")))?;
+    if sizes.len() < 2 || sizes.contains(&0) {
+        return Err(Corrupt(format!(
+            "layer_sizes {sizes:?} needs at least two sizes, none zero"
+        )));
+    }
+    let activation_name = metadata.field("activation")?;
+    let activation = Activation::from_name(activation_name)
+        .ok_or_else(|| Corrupt(format!("unknown activation `{activation_name}`")))?;
+    let loss = parse_loss(metadata.field("loss")?, metadata.field("output_activation")?)?;
+    Ok((sizes, activation, loss))
+}
+
+fn parse_loss(loss: &str, output: &str) -> Result<Loss, ModelFormatError> {
+    let corrupt = || ModelFormatError::Corrupt(format!("unknown loss `{loss}` with output activation `{output}`"));
+    let parsed = match loss {
+        "cross-entropy" => Loss::CrossEntropy,
+        "bce" => Loss::BinaryCrossEntropy,
+        "mse" => Loss::MeanSquaredError(Activation::from_name(output).ok_or_else(corrupt)?),
+        _ => return Err(corrupt()),
+    };
+    if output_activation_name(parsed) != output {
+        return Err(corrupt());
+    }
+    Ok(parsed)
+}
+
+/// The input, data set and training settings of a network of `sizes`.
+fn read_info(metadata: &Metadata<'_>, sizes: &[usize], version: u32) -> Result<ModelInfo, ModelFormatError> {
+    use ModelFormatError::Corrupt;
+    let input: InputSpec = serde_json::from_value(metadata.json("input")?)
+        .map_err(|e| Corrupt(format!("metadata `input` is not {{rows, cols, scaling}}: {e}")))?;
+    if let Scaling::Standard { mean, std } = input.scaling
+        && !(mean.is_finite() && std.is_finite() && std > 0.0)
+    {
+        return Err(Corrupt(format!("input scaling with mean {mean} and std {std}")));
+    }
+    // A hostile file may claim sizes whose product overflows.
+    if input.rows.checked_mul(input.cols) != Some(sizes[0]) {
+        return Err(Corrupt(format!(
+            "input {}x{} does not match {} inputs",
+            input.rows, input.cols, sizes[0]
+        )));
+    }
+    let classes = metadata.field("classes")?;
+    let outputs = sizes[sizes.len() - 1];
+    if classes.parse::<usize>().ok() != Some(outputs) {
+        return Err(Corrupt(format!(
+            "classes `{classes}` does not match the output size {outputs}"
+        )));
+    }
+    // Version 1 files may predate data set names: they hold MNIST models.
+    let dataset = match metadata.get("dataset") {
+        None if version == 1 => KnownDataset::Mnist,
+        _ => {
+            let name = metadata.field("dataset")?;
+            KnownDataset::from_name(name).ok_or_else(|| Corrupt(format!("unknown dataset `{name}`")))?
+        }
+    };
+    let serde_json::Value::Object(training) = metadata.json("training")? else {
+        return Err(Corrupt("metadata `training` is not a JSON object".to_owned()));
+    };
+    Ok(ModelInfo {
+        dataset,
+        input,
+        training,
+    })
+}
