@@ -1,10 +1,13 @@
 //! mlp: multilayer perceptrons on MNIST with backpropagation written by hand on ndarray.
 //!
 //! The library does all the work and never prints; the `mlp` binary parses flags, calls it and
-//! reports. Layout: `data` (IDX files, data sets), `nn` (layers, activations, losses, the network),
-//! `optim`, `schedule`, `train`, `evaluate`, `parallel` (threads), `kernels` (matrix products, exponentials, prefetch hints), `alloc` (cache-line aligned blocks), `metrics`, `gradcheck`,
-//! `model_file`, `predict` (a model on new pictures), `viz` (pictures), and `cli` with `report` on
-//! top.
+//! reports. Layout, from the bottom up: `kernels` (matrix products, sparse products, vector
+//! exponentials, prefetch hints) and `alloc` (cache-line aligned blocks); `float`; `data` (IDX
+//! files, data sets, augmentation); `nn` (layers, activations, losses, dropout, the network);
+//! `batch` (a mini-batch gathered and its first-layer input decided once); `optim`, `schedule`,
+//! `evaluate`, `metrics`, `history`, `train` (the loop and its state); `model_file` and
+//! `atomic_file`; `run` (a run started or resumed from its specification); `gradcheck`, `fit`,
+//! `predict`, `viz`, `parallel`, `serde_text`; and `cli` with `report` on top.
 
 pub mod alloc;
 pub mod atomic_file;

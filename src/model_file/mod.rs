@@ -29,7 +29,7 @@
 //! |                   | `{..,"scaling":"standard","mean":m,"std":s}`: x = (pixel/255 - m) / s |
 //! | `classes`         | number of outputs, e.g. `10`                                    |
 //! | `dataset`         | the data set trained on: `mnist` or `fashion-mnist`; names the classes |
-//! | `training`        | JSON object of the training settings (seed, epochs, lr, ...)    |
+//! | `training`        | JSON object: the run's specification, a `run::RunSpec` (seed, epochs, lr, ...) |
 //! | `checkpoint`      | JSON of the training configuration and the rest of the state: epoch, batches done, optimizer steps, the generator's seed/stream/word position, the best epoch, the history (wall times left out, so the same seed writes the same bytes) |
 //! | `sha256`          | SHA-256 (hex) of every tensor (by name: the name, a 0 byte, its bytes) then every other metadata entry (by key: key, 0, value, 0) |
 //!
