@@ -9,6 +9,8 @@
 #   bench/compare.sh --big           # 784-1024-1024-10 relu, Adam lr 1e-3, batch 128, 3 epochs (mlp and torch)
 #   options: --runs N (default 5)  --data DIR  --venv DIR (default $MLP_BENCH_VENV or /tmp/mlp-bench-venv)
 #            --no-python (mlp alone)  --keep DIR (keep every run's output there)
+#            --baseline BIN (another mlp binary, e.g. built from an earlier commit, run alongside as
+#            `base`: its ratio to mlp measures a change in the same session)
 #
 # The Python side sets itself up: a virtual environment outside the repository with numpy and torch
 # from PyPI (torch is large; when it cannot be installed, numpy runs alone). Without python3, mlp
@@ -22,6 +24,7 @@ data="$root/../shared/data/mnist"
 venv=${MLP_BENCH_VENV:-/tmp/mlp-bench-venv}
 python=1
 keep=""
+baseline=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs=$2; shift 2 ;;
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
         --venv) venv=$2; shift 2 ;;
         --no-python) python=0; shift ;;
         --keep) keep=$2; shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --baseline) baseline=$2; shift 2 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -45,6 +49,10 @@ threads=$(nproc)
 bench_setup compare
 
 impls="mlp"
+if [ -n "$baseline" ]; then
+    [ -x "$baseline" ] || { echo "compare.sh: --baseline $baseline is not an executable" >&2; exit 2; }
+    impls="mlp base"
+fi
 py=""
 if [ "$python" = 1 ]; then
     if ! command -v python3 > /dev/null; then
@@ -77,13 +85,14 @@ elapsed() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f", e - s }'; }
 # Runs one implementation once; appends "impl run wall train eval load rss_mb acc per_epoch" to results.
 run_one() {
     local impl=$1 run=$2 log="$work/$1-$2.log" cmd=()
+    local recipe_args=(train --hidden 100 --activation sigmoid --loss cross-entropy --init normal
+                       --init-std 0.01 --lr 0.5 --batch-size 100 --steps 10000)
+    [ "$big" = 0 ] || recipe_args=(train --hidden 1024,1024 --activation relu --loss cross-entropy
+                                   --optimizer adam --lr 0.001 --batch-size 128 --epochs 3)
+    local mlp_args=("${recipe_args[@]}" --seed "$run" --json --quiet --out "$work/model.bin" --data-dir "$data")
     case "$impl/$big" in
-        mlp/0) cmd=("$mlp" train --hidden 100 --activation sigmoid --loss cross-entropy --init normal
-                   --init-std 0.01 --lr 0.5 --batch-size 100 --steps 10000 --seed "$run" --json
-                   --quiet --out "$work/model.bin" --data-dir "$data") ;;
-        mlp/1) cmd=("$mlp" train --hidden 1024,1024 --activation relu --loss cross-entropy --optimizer adam
-                   --lr 0.001 --batch-size 128 --epochs 3 --seed "$run" --json --quiet
-                   --out "$work/model.bin" --data-dir "$data") ;;
+        mlp/*) cmd=("$mlp" "${mlp_args[@]}") ;;
+        base/*) cmd=("$baseline" "${mlp_args[@]}") ;;
         numpy/0) cmd=("$py" "$refs/ref_numpy.py" --data "$data" --seed "$run") ;;
         torch/0) cmd=("$py" "$refs/ref_torch.py" --data "$data" --threads "$threads" --seed "$run") ;;
         torch/1) cmd=("$py" "$refs/ref_torch.py" --data "$data" --threads "$threads" --seed "$run" --big) ;;
@@ -94,7 +103,7 @@ run_one() {
     end=$(date +%s.%N)
     local rss
     rss=$(awk -F: '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$log.err")
-    if [ "$impl" = mlp ]; then
+    if [ "$impl" = mlp ] || [ "$impl" = base ]; then
         # One JSON object on one line: pull the numbers out with sed, so that no Python is needed.
         # The per-epoch records sit in "history"; the totals outside it.
         local top history epochs accs
