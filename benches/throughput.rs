@@ -310,6 +310,7 @@ fn print_summary() {
 const SAMPLES: usize = 10;
 
 fn main() {
+    mlp::alloc::fix_mmap_threshold();
     let threads = std::env::var("MLP_BENCH_THREADS")
         .ok()
         .and_then(|t| t.parse().ok())

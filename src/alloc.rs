@@ -14,7 +14,8 @@
 //! grows is copied (the IDX reader makes room for a payload once).
 //!
 //! A binary using the library installs it with
-//! `#[global_allocator] static ALLOCATOR: mlp::alloc::LineAligned = mlp::alloc::LineAligned;`.
+//! `#[global_allocator] static ALLOCATOR: mlp::alloc::LineAligned = mlp::alloc::LineAligned;`,
+//! and calls `fix_mmap_threshold` first thing.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
@@ -34,6 +35,20 @@ fn widened(layout: Layout) -> Layout {
         layout.align_to(LINE).unwrap_or(layout)
     } else {
         layout
+    }
+}
+
+/// Keeps glibc's threshold for serving a block by `mmap` at 128 KiB, its starting value. glibc
+/// otherwise raises it each time a mapped block is freed (up to 32 MiB), and large blocks then come
+/// from the heap, placed by the history of every earlier allocation: a change that only moved
+/// when buffers are made left the big net's training 14% slower (bench/compare.sh --big, 5
+/// alternating runs against its parent), and as fast as before once the threshold was held. Held,
+/// every large block gets pages of its own, whatever came before it.
+pub fn fix_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tuning parameter of the C library's allocator.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 

@@ -7,6 +7,7 @@ use clap::Parser;
 static ALLOCATOR: mlp::alloc::LineAligned = mlp::alloc::LineAligned;
 
 fn main() -> ExitCode {
+    mlp::alloc::fix_mmap_threshold();
     let cli = mlp::cli::Cli::parse();
     match mlp::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
