@@ -42,8 +42,11 @@ pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
     let indices: Vec<usize> = (0..data.len()).collect();
     let blocks: Vec<(f64, Vec<usize>)> = indices
         .par_chunks(block)
+        // A few pieces per thread, each with buffers made once (the sparse rows sized at once, as
+        // they would grow by copies), rather than a piece per block.
+        .with_min_len(data.len().div_ceil(block).div_ceil(2 * rayon::current_num_threads()))
         .map_init(
-            || (Batch::new(block, data.features(), CLASSES), network.trace(block)),
+            || (Batch::with_room(block, data.features(), CLASSES), network.trace(block)),
             |(batch, trace), chunk| {
                 batch.gather(data, chunk);
                 let logits = network.forward(batch.input(), trace);
