@@ -44,6 +44,21 @@ pub enum RunError {
     NoCheckpoint { path: PathBuf },
     #[error("{}: its training settings are not those of an mlp run: {problem}", path.display())]
     NoSpec { path: PathBuf, problem: String },
+    #[error("the run is {done} {unit} in already; it cannot end at {asked}")]
+    ShorterThanDone {
+        unit: &'static str,
+        done: u64,
+        asked: usize,
+    },
+    #[error("the run counts its length in {counted}, not {asked}")]
+    OtherUnit { counted: &'static str, asked: &'static str },
+}
+
+/// Where a run ends: after this many epochs, or this many updates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunLength {
+    Epochs(usize),
+    Steps(usize),
 }
 
 /// A run ready to train: its state, what its model file records, and its data.
@@ -59,6 +74,53 @@ impl Run {
     /// Trains until the run ends, early stopping ends it, or `observer` asks to stop.
     pub fn train(&mut self, observer: &mut dyn Observer<f32>) -> anyhow::Result<Outcome> {
         train(&mut self.state, self.data.splits(), &self.spec.train, observer)
+    }
+
+    /// Makes the run end at `length` instead, in the unit it counts: a finished or interrupted
+    /// run then trains on to it. Schedules that do not depend on the run's length (constant, step,
+    /// warm-up) give the very run that was started with `length`; cosine's curve is stretched to
+    /// the new end from where the run stands.
+    pub fn train_on_to(&mut self, length: RunLength) -> Result<(), RunError> {
+        let config = &mut self.spec.train;
+        let samples = self.state.order.len();
+        match (length, config.steps) {
+            (RunLength::Epochs(epochs), None) => {
+                if epochs < self.state.epoch {
+                    let done = self.state.epoch as u64;
+                    return Err(RunError::ShorterThanDone {
+                        unit: "epochs",
+                        done,
+                        asked: epochs,
+                    });
+                }
+                config.epochs = epochs;
+            }
+            (RunLength::Steps(steps), Some(_)) => {
+                if (steps as u64) < self.state.optimizer.steps {
+                    let done = self.state.optimizer.steps;
+                    return Err(RunError::ShorterThanDone {
+                        unit: "updates",
+                        done,
+                        asked: steps,
+                    });
+                }
+                config.steps = Some(steps);
+                config.epochs = steps.div_ceil(config.batches_per_epoch(samples));
+            }
+            (RunLength::Epochs(_), Some(_)) => {
+                return Err(RunError::OtherUnit {
+                    counted: "updates",
+                    asked: "epochs",
+                });
+            }
+            (RunLength::Steps(_), None) => {
+                return Err(RunError::OtherUnit {
+                    counted: "epochs",
+                    asked: "updates",
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn config(&self) -> &TrainConfig {
@@ -98,7 +160,7 @@ pub fn start(mut spec: RunSpec, dir: &DataDir) -> anyhow::Result<Run> {
         return Err(RunError::BatchTooLarge { batch_size, samples }.into());
     }
     if let Some(steps) = config.steps {
-        config.epochs = steps.div_ceil(samples.div_ceil(config.batch_size));
+        config.epochs = steps.div_ceil(config.batches_per_epoch(samples));
     }
     let scaling = spec
         .scaling

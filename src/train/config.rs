@@ -46,6 +46,11 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Mini-batches in an epoch over `samples` samples (the last one may be smaller).
+    pub fn batches_per_epoch(&self, samples: usize) -> usize {
+        samples.div_ceil(self.batch_size.min(samples))
+    }
+
     /// What is wrong with these settings, if anything. The command line checks each flag as it is
     /// parsed; this checks settings read back from a file (a checkpoint), which the loop would
     /// otherwise divide by or step with.

@@ -114,7 +114,7 @@ pub fn train<F: Float>(
 /// How many batches the epoch after `state.epoch` has: all of an epoch over `samples`, or fewer
 /// when `config.steps` ends the run in it; `None` when no update is left.
 fn batches_of_this_epoch<F>(state: &TrainState<F>, config: &TrainConfig, samples: usize) -> Option<usize> {
-    let per_epoch = samples.div_ceil(config.batch_size.min(samples));
+    let per_epoch = config.batches_per_epoch(samples);
     // Updates left in the run, counting those of this epoch already done.
     let left = config
         .steps

@@ -15,7 +15,7 @@ use crate::data::catalog::KnownDataset;
 use crate::data::scaling::ScalingChoice;
 use crate::nn::{Activation, Dropout, Init};
 use crate::optim::Method;
-use crate::run::RunSpec;
+use crate::run::{RunLength, RunSpec};
 use crate::schedule::{Decay, Schedule};
 use crate::train::TrainConfig;
 
@@ -24,12 +24,14 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
     #[command(flatten)]
+    pub length: LengthArgs,
+    #[command(flatten)]
     pub data: DataArgs,
     /// Append one CSV row per epoch to this file (epoch, lr, losses and accuracies, seconds)
     #[arg(long)]
     pub history: Option<PathBuf>,
     /// Continue the training saved in this model file, exactly where it stopped (its settings come
-    /// from the file)
+    /// from the file; --epochs or --steps beyond its length train it on)
     #[arg(long, conflicts_with_all = ["SpecArgs", "dataset"])]
     pub resume: Option<PathBuf>,
     /// Where to save the model and its checkpoint, after every epoch [default: model.bin, or the
@@ -49,6 +51,31 @@ pub struct TrainArgs {
     /// Print one JSON object on stdout; human text goes to stderr
     #[arg(long)]
     pub json: bool,
+}
+
+/// How long a run is: a new run's length, or where a resumed one ends.
+#[derive(Debug, Args)]
+pub struct LengthArgs {
+    /// Passes over the training set [default: 30]; with --resume, more than the run's epochs train
+    /// it on to this many
+    #[arg(long, value_parser = positive_usize)]
+    pub epochs: Option<usize>,
+    /// Train for this many mini-batch updates instead of whole epochs (the textbook recipe's 10000
+    /// iterations); the last epoch stops early and is evaluated like the others. With --resume,
+    /// more than the run's updates train it on to this many
+    #[arg(long, value_parser = positive_usize, conflicts_with = "epochs")]
+    pub steps: Option<usize>,
+}
+
+impl LengthArgs {
+    /// The length asked for, if any.
+    pub fn length(&self) -> Option<RunLength> {
+        match (self.epochs, self.steps) {
+            (_, Some(steps)) => Some(RunLength::Steps(steps)),
+            (Some(epochs), None) => Some(RunLength::Epochs(epochs)),
+            (None, None) => None,
+        }
+    }
 }
 
 /// The flags that set up a run: what its `RunSpec` holds. A resumed run takes them from its file
@@ -106,13 +133,6 @@ pub struct SpecArgs {
     /// Mini-batch size
     #[arg(long, value_parser = positive_usize, default_value = "100")]
     pub batch_size: usize,
-    /// Passes over the training set
-    #[arg(long, value_parser = positive_usize, default_value = "30")]
-    pub epochs: usize,
-    /// Train for this many mini-batch updates instead of whole epochs (the textbook recipe's 10000
-    /// iterations); the last epoch stops early and is evaluated like the others
-    #[arg(long, value_parser = positive_usize, conflicts_with = "epochs")]
-    pub steps: Option<usize>,
     /// L2 penalty λ: adds λ/2·Σw² to the loss (weights only, not biases)
     #[arg(long, value_parser = non_negative_f64, default_value = "0")]
     pub l2: f64,
@@ -206,8 +226,15 @@ impl SpecArgs {
         }
     }
 
-    /// The run these flags ask for on `dataset` (its directory is filled in when the run starts).
-    pub fn spec(&self, dataset: KnownDataset) -> anyhow::Result<RunSpec> {
+    /// The run these flags ask for on `dataset`, `length` long (its directory is filled in when
+    /// the run starts).
+    pub fn spec(&self, dataset: KnownDataset, length: Option<RunLength>) -> anyhow::Result<RunSpec> {
+        let defaults = TrainConfig::default();
+        let (epochs, steps) = match length {
+            Some(RunLength::Epochs(epochs)) => (epochs, None),
+            Some(RunLength::Steps(steps)) => (defaults.epochs, Some(steps)),
+            None => (defaults.epochs, None),
+        };
         Ok(RunSpec {
             dataset,
             data_dir: PathBuf::new(),
@@ -219,8 +246,8 @@ impl SpecArgs {
             seed: self.seed,
             val: self.val,
             train: TrainConfig {
-                epochs: self.epochs,
-                steps: self.steps,
+                epochs,
+                steps,
                 batch_size: self.batch_size,
                 optimizer: self.optimizer()?,
                 schedule: self.schedule()?,

@@ -41,6 +41,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut run = start_or_resume(&args, &console).map_err(in_flag_terms)?;
     let load_seconds = started.elapsed().as_secs_f64();
+    let resumed_at =
+        (run.state.epoch > 0 || run.state.batches_done > 0).then_some((run.state.epoch, run.state.batches_done));
     describe(&console, &run);
     saver::install_interrupt_handler(console)?;
 
@@ -62,14 +64,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
         .into());
     }
-    finish(
-        &console,
-        &run,
-        &out,
-        outcome,
-        load_seconds,
-        started.elapsed().as_secs_f64(),
-    );
+    let seconds = (load_seconds, started.elapsed().as_secs_f64());
+    finish(&console, &run, &out, outcome, resumed_at, seconds);
     Ok(())
 }
 
@@ -81,10 +77,14 @@ fn start_or_resume(args: &TrainArgs, console: &Console) -> anyhow::Result<Run> {
             Some(_) => args.data.dir(dataset),
             None => chosen_dir(recorded.to_owned(), dataset, "the directory the run was trained on"),
         };
-        return run::resume(path, data_dir);
+        let mut run = run::resume(path, data_dir)?;
+        if let Some(length) = args.length.length() {
+            run.train_on_to(length)?;
+        }
+        return Ok(run);
     }
     let dataset = args.data.dataset_or(KnownDataset::Mnist);
-    let spec = args.spec.spec(dataset)?;
+    let spec = args.spec.spec(dataset, args.length.length())?;
     args.data
         .fetch_missing(dataset, &[Split::Train, Split::Test], console)?;
     run::start(spec, &args.data.dir(dataset))
@@ -115,6 +115,18 @@ fn in_flag_terms(error: anyhow::Error) -> anyhow::Error {
              resume from the --out file of an unfinished `mlp train`",
             path.display()
         )),
+        RunError::ShorterThanDone { unit, done, asked } => {
+            let flag = if *unit == "epochs" { "--epochs" } else { "--steps" };
+            usage(format!(
+                "{flag} {asked}: the resumed run has done {done} {unit} already; give more to train it on"
+            ))
+        }
+        RunError::OtherUnit { counted, .. } => {
+            let flag = if *counted == "epochs" { "--epochs" } else { "--steps" };
+            usage(format!(
+                "the resumed run counts its length in {counted}: train it on with {flag} N"
+            ))
+        }
         RunError::NoSpec { path, problem } => anyhow!(
             "--resume {}: its training settings are not those of an mlp run: {problem}",
             path.display()
@@ -168,7 +180,15 @@ fn describe(console: &Console, run: &Run) {
 }
 
 /// The test accuracy of the model kept, and the closing report.
-fn finish(console: &Console, run: &Run, out: &Path, outcome: Outcome, load_seconds: f64, seconds: f64) {
+/// `resumed_at`: the epochs and batches a resumed run had done; `(load_seconds, seconds)`.
+fn finish(
+    console: &Console,
+    run: &Run,
+    out: &Path,
+    outcome: Outcome,
+    resumed_at: Option<(usize, usize)>,
+    (load_seconds, seconds): (f64, f64),
+) {
     let kept = run.state.kept();
     let on_test = evaluate(kept, &run.data.test);
     let (how, epochs) = match outcome {
@@ -182,12 +202,17 @@ fn finish(console: &Console, run: &Run, out: &Path, outcome: Outcome, load_secon
         ),
         None => format!("the model after epoch {epochs}"),
     };
+    let went_on = match resumed_at {
+        Some((epoch, 0)) => format!(", going on from epoch {epoch}"),
+        Some((epoch, batches)) => format!(", going on from batch {batches} of epoch {}", epoch + 1),
+        None => String::new(),
+    };
     let history = &run.state.history.epochs;
     let train_seconds: f64 = history.iter().map(|e| e.train_seconds).sum();
     let eval_seconds: f64 = history.iter().map(|e| e.eval_seconds).sum();
     let steps: usize = history.iter().map(|e| e.steps).sum();
     console.line(&format!(
-        "{how} after {epochs} epochs ({steps} updates), {seconds:.1} s (loading {load_seconds:.2} s, training \
+        "{how} after {epochs} epochs ({steps} updates{went_on}), {seconds:.1} s (loading {load_seconds:.2} s, training \
          {train_seconds:.1} s, evaluation {eval_seconds:.1} s); kept {which}: test accuracy {}; saved to {}",
         on_test.accuracy(),
         out.display()
