@@ -27,6 +27,8 @@ use crate::run::RunSpec;
 pub struct ModelSummary {
     pub file: PathBuf,
     pub format_version: u32,
+    /// Whether `checksum.recorded` is `checksum.computed`.
+    pub checksum_verifies: bool,
     pub checksum: ChecksumCheck,
     pub dataset: DatasetSummary,
     /// Input to output.
@@ -162,6 +164,7 @@ impl ModelSummary {
         Self {
             file: path.to_owned(),
             format_version: version,
+            checksum_verifies: checksum.verifies(),
             checksum,
             dataset: DatasetSummary {
                 name: dataset.name(),

@@ -169,7 +169,7 @@ fn state(state: &RunState, file: &str) -> String {
         RunStatus::Finished => format!("run: finished, {of_epochs}{updates}\n"),
         RunStatus::StoppedEarly => format!("run: stopped early (patience), {of_epochs}{updates}\n"),
         RunStatus::InProgress => format!(
-            "run: a checkpoint in mid-run, {of_epochs}{updates}{}; continue with: mlp train --resume {file}\n",
+            "run: a checkpoint in mid-run, {of_epochs}{}{updates}; continue with: mlp train --resume {file}\n",
             if state.batches_done > 0 {
                 format!(" and {} batches of the next", state.batches_done)
             } else {
