@@ -6,8 +6,9 @@
 //! files, data sets, augmentation); `nn` (layers, activations, losses, dropout, the network);
 //! `batch` (a mini-batch gathered and its first-layer input decided once); `optim`, `schedule`,
 //! `evaluate`, `metrics`, `history`, `train` (the loop and its state); `model_file` and
-//! `atomic_file`; `run` (a run started or resumed from its specification); `gradcheck`, `fit`,
-//! `predict`, `viz`, `parallel`, `serde_text`; and `cli` with `report` on top.
+//! `atomic_file`; `run` (a run started or resumed from its specification); `summary` (what a
+//! model file holds, as one value); `gradcheck`, `fit`, `predict`, `viz`, `parallel`,
+//! `serde_text`; and `cli` with `report` on top.
 
 pub mod alloc;
 pub mod atomic_file;
@@ -30,5 +31,6 @@ pub mod report;
 pub mod run;
 pub mod schedule;
 pub mod serde_text;
+pub mod summary;
 pub mod train;
 pub mod viz;

@@ -12,6 +12,7 @@ pub mod exit;
 mod fetch;
 mod fit;
 mod gradcheck;
+mod info;
 mod output;
 mod plot;
 mod predict;
@@ -29,6 +30,7 @@ pub use eval::EvalArgs;
 pub use fetch::DownloadArgs;
 pub use fit::FitArgs;
 pub use gradcheck::GradcheckArgs;
+pub use info::InfoArgs;
 pub use plot::PlotArgs;
 pub use predict::PredictArgs;
 pub use show::ShowArgs;
@@ -83,6 +85,8 @@ pub enum Command {
     /// Download a data set's four files from its mirrors and verify their checksums
     #[command(allow_negative_numbers = true)]
     Download(DownloadCommandArgs),
+    /// Describe a model file: format and checksum, layers, training settings and the run's state
+    Info(InfoArgs),
 }
 
 /// Runs the parsed command line.
@@ -97,5 +101,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(args),
         Command::Fit(args) => fit::run(args),
         Command::Download(args) => download::run(args),
+        Command::Info(args) => info::run(args),
     }
 }

@@ -61,6 +61,8 @@ use crate::data::scaling::Scaling;
 use crate::nn::Network;
 use crate::train::{TrainConfig, TrainState};
 
+pub use self::model::output_activation_name;
+
 use self::header::Metadata;
 
 pub const FORMAT: &str = "mlp";
@@ -97,6 +99,41 @@ pub struct Model {
 pub struct Checkpoint {
     pub config: TrainConfig,
     pub state: TrainState<f32>,
+}
+
+/// A file's recorded checksum beside the one its content gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChecksumCheck {
+    /// The metadata key it is recorded under: `sha256`, or `tensor_sha256` in version 1.
+    pub key: &'static str,
+    pub recorded: String,
+    pub computed: String,
+}
+
+impl ChecksumCheck {
+    pub fn verifies(&self) -> bool {
+        self.recorded == self.computed
+    }
+
+    /// The error a file whose checksum does not verify is refused with, if it does not.
+    pub fn problem(&self) -> Option<ModelFormatError> {
+        (!self.verifies()).then(|| {
+            ModelFormatError::Corrupt(format!(
+                "the content's SHA-256 is {}, not the {} recorded in the file",
+                self.computed, self.recorded
+            ))
+        })
+    }
+}
+
+/// A model file read whole with its checksum compared but not enforced: for reporting on a file
+/// (`mlp info`), where a mismatch is something to say rather than a reason to stop.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inspection {
+    pub version: u32,
+    pub model: Model,
+    pub checkpoint: Option<Checkpoint>,
+    pub checksum: ChecksumCheck,
 }
 
 /// What is wrong with a model file's content, independent of where it came from.
@@ -151,11 +188,20 @@ pub fn load(path: &Path) -> Result<Model, ModelFileError> {
 
 /// Reads and validates the model at `path` with its checkpoint, if it has one.
 pub fn load_checkpoint(path: &Path) -> Result<(Model, Option<Checkpoint>), ModelFileError> {
+    read_with(path, decode_checkpoint)
+}
+
+/// Reads the model at `path` as `inspect_bytes` does: every check but the checksum's is enforced.
+pub fn inspect(path: &Path) -> Result<Inspection, ModelFileError> {
+    read_with(path, inspect_bytes)
+}
+
+fn read_with<T>(path: &Path, decode: impl FnOnce(&[u8]) -> Result<T, ModelFormatError>) -> Result<T, ModelFileError> {
     let bytes = fs::read(path).map_err(|source| ModelFileError::Read {
         path: path.to_owned(),
         source,
     })?;
-    decode_checkpoint(&bytes).map_err(|source| ModelFileError::Format {
+    decode(&bytes).map_err(|source| ModelFileError::Format {
         path: path.to_owned(),
         source,
     })
@@ -181,9 +227,28 @@ pub fn decode(bytes: &[u8]) -> Result<Model, ModelFormatError> {
     decode_checkpoint(bytes).map(|(model, _)| model)
 }
 
-/// Parses and validates model bytes with their checkpoint, if they have one: the header and its
-/// version, the model, the checkpoint, then that no tensor is missing or extra, and last the checksum.
+/// Parses and validates model bytes with their checkpoint, if they have one: everything
+/// `inspect_bytes` checks, and that the checksum verifies.
 pub fn decode_checkpoint(bytes: &[u8]) -> Result<(Model, Option<Checkpoint>), ModelFormatError> {
+    let Inspection {
+        model,
+        checkpoint,
+        checksum,
+        ..
+    } = inspect_bytes(bytes)?;
+    // Under the fuzzer (cargo-fuzz sets `cfg(fuzzing)`) a mutated file is allowed past the
+    // checksum, which it could never match, so that the code after it and the targets' round
+    // trips get run.
+    match checksum.problem() {
+        Some(problem) if !cfg!(fuzzing) => Err(problem),
+        _ => Ok((model, checkpoint)),
+    }
+}
+
+/// Parses and validates model bytes, comparing their checksum without enforcing it: the header and
+/// its version, the model, the checkpoint, then that no tensor is missing or extra, and last the
+/// checksum recorded (which must be there) against the content's.
+pub fn inspect_bytes(bytes: &[u8]) -> Result<Inspection, ModelFormatError> {
     let not_safetensors = |e: safetensors::SafeTensorError| ModelFormatError::NotSafetensors(e.to_string());
     let file = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
@@ -195,8 +260,13 @@ pub fn decode_checkpoint(bytes: &[u8]) -> Result<(Model, Option<Checkpoint>), Mo
         _ => None,
     };
     check_tensor_count(&file, &model.network, checkpoint.as_ref())?;
-    metadata.verify_checksum(&file, version, model.network.layers.len())?;
-    Ok((model, checkpoint))
+    let checksum = metadata.checksum(&file, version, model.network.layers.len())?;
+    Ok(Inspection {
+        version,
+        model,
+        checkpoint,
+        checksum,
+    })
 }
 
 /// That `file` holds exactly the tensors its model and checkpoint name: a tensor more is as corrupt

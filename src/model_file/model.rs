@@ -40,7 +40,8 @@ pub(super) fn metadata(network: &Network<f32>, info: &ModelInfo) -> HashMap<Stri
     ])
 }
 
-fn output_activation_name(loss: Loss) -> &'static str {
+/// The `output_activation` a file records for `loss`: `softmax`, or the elementwise activation's name.
+pub fn output_activation_name(loss: Loss) -> &'static str {
     match loss.output_activation() {
         OutputActivation::Softmax => "softmax",
         OutputActivation::Elementwise(a) => a.name(),

@@ -1,0 +1,194 @@
+//! `mlp info MODEL`: what a model file holds (`summary::ModelSummary`), as text or, with `--json`,
+//! as the summary itself. A file whose checksum does not verify is still described, and then the
+//! command fails with the data status.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::model_file::ModelFileError;
+use crate::report::Console;
+use crate::run::RunSpec;
+use crate::summary::{ModelSummary, RunState, RunStatus, TrainingSummary};
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The model file written by `mlp train`
+    pub model: PathBuf,
+    /// Print the summary as one JSON object on stdout; human text goes to stderr
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: InfoArgs) -> anyhow::Result<()> {
+    let console = Console::new(args.json, false);
+    let summary = ModelSummary::read(&args.model)?;
+    console.line(&render(&summary));
+    console.json(&serde_json::to_value(&summary).expect("a summary is plain data"));
+    match summary.checksum.problem() {
+        Some(source) => Err(ModelFileError::Format {
+            path: args.model,
+            source,
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// The summary as lines for a reader.
+fn render(summary: &ModelSummary) -> String {
+    let checksum = &summary.checksum;
+    let mut text = format!(
+        "{}: mlp model, format version {}, checksum ({}) {}\n",
+        summary.file.display(),
+        summary.format_version,
+        checksum.key,
+        if checksum.verifies() {
+            "verifies"
+        } else {
+            "does NOT verify"
+        }
+    );
+    let dataset = &summary.dataset;
+    let classes: Vec<String> = dataset
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            if *name == k.to_string() {
+                k.to_string()
+            } else {
+                format!("{k}={name}")
+            }
+        })
+        .collect();
+    text += &format!(
+        "data set: {} ({}), {} classes: {}\n",
+        dataset.title,
+        dataset.name,
+        classes.len(),
+        classes.join(", ")
+    );
+    let input = &summary.input;
+    text += &format!(
+        "input: {}x{} pixels, x = {} ({} scaling)\n\n",
+        input.rows,
+        input.cols,
+        input.scaling,
+        input.scaling.name()
+    );
+    text += &format!(
+        "{:>5} {:>7} {:>7}  {:<12} {:>10}\n",
+        "layer", "inputs", "outputs", "activation", "parameters"
+    );
+    for (i, layer) in summary.layers.iter().enumerate() {
+        text += &format!(
+            "{:>5} {:>7} {:>7}  {:<12} {:>10}\n",
+            i + 1,
+            layer.inputs,
+            layer.outputs,
+            layer.activation,
+            layer.parameters
+        );
+    }
+    text += &format!("{:<36}{:>10}\n", "total", summary.parameters);
+    text += &format!("loss: {} on {} outputs\n\n", summary.loss, summary.output_activation);
+    text += &training(&summary.training);
+    text += "\n";
+    text += &state(&summary.state, &summary.file.display().to_string());
+    text
+}
+
+fn training(training: &TrainingSummary) -> String {
+    match (&training.spec, &training.not_a_run) {
+        (Some(spec), _) => spec_lines(spec),
+        (None, reason) => {
+            let mut text = format!(
+                "training settings: not an mlp run's ({}); as recorded:\n",
+                reason.as_deref().unwrap_or("unreadable")
+            );
+            for (key, value) in &training.recorded {
+                text += &format!("  {key} = {value}\n");
+            }
+            text
+        }
+    }
+}
+
+fn spec_lines(spec: &RunSpec) -> String {
+    let train = &spec.train;
+    let length = match train.steps {
+        Some(steps) => format!("{steps} steps ({} epochs)", train.epochs),
+        None => format!("{} epochs", train.epochs),
+    };
+    let dropout = if train.dropout.input == 0.0 && train.dropout.hidden == 0.0 {
+        "none".to_owned()
+    } else {
+        format!("hidden {}, input {}", train.dropout.hidden, train.dropout.input)
+    };
+    let hidden: Vec<String> = spec.hidden.iter().map(usize::to_string).collect();
+    let lines = [
+        format!(
+            "hidden {} ({}), init {}, loss {}",
+            hidden.join(","),
+            spec.activation,
+            spec.init,
+            spec.loss
+        ),
+        format!("optimizer {}", train.optimizer),
+        format!("schedule {}", train.schedule),
+        format!("batch size {}, {length}", train.batch_size),
+        format!("l2 {}", train.l2),
+        format!("dropout {dropout}"),
+        format!("augmentation {}", train.augment),
+        format!(
+            "validation images {}, patience {}",
+            spec.val,
+            train.patience.map_or_else(|| "none".to_owned(), |p| p.to_string())
+        ),
+        format!("seed {}, data from {}", spec.seed, spec.data_dir.display()),
+    ];
+    let mut text = "training settings (an mlp run):\n".to_owned();
+    for line in lines {
+        text += &format!("  {line}\n");
+    }
+    text
+}
+
+fn state(state: &RunState, file: &str) -> String {
+    let of_epochs = match (state.epochs_done, state.epochs) {
+        (Some(done), Some(epochs)) => format!("{done} of {epochs} epochs done"),
+        (Some(done), None) => format!("{done} epochs done"),
+        (None, _) => "epochs done not recorded".to_owned(),
+    };
+    let updates = state.updates.map_or_else(String::new, |u| match state.steps {
+        Some(steps) => format!(", {u} of {steps} updates"),
+        None => format!(", {u} updates"),
+    });
+    let mut text = match state.status {
+        RunStatus::Finished => format!("run: finished, {of_epochs}{updates}\n"),
+        RunStatus::StoppedEarly => format!("run: stopped early (patience), {of_epochs}{updates}\n"),
+        RunStatus::InProgress => format!(
+            "run: a checkpoint in mid-run, {of_epochs}{}{updates}; continue with: mlp train --resume {file}\n",
+            if state.batches_done > 0 {
+                format!(" and {} batches of the next", state.batches_done)
+            } else {
+                String::new()
+            }
+        ),
+        RunStatus::NoCheckpoint => format!("run: no training state in the file, {of_epochs}\n"),
+    };
+    if let (Some(epoch), Some(accuracy)) = (state.best_epoch, state.best_validation_accuracy) {
+        text += &format!("best epoch on validation: {epoch}, validation accuracy {accuracy}\n");
+    }
+    if let (Some(epoch), Some(accuracy)) = (state.kept_epoch, state.test_accuracy) {
+        let which = if state.status == RunStatus::InProgress {
+            "so far"
+        } else {
+            "final"
+        };
+        text += &format!("test accuracy ({which}, the model of epoch {epoch}): {accuracy}\n");
+    }
+    text.pop();
+    text
+}
