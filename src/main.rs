@@ -1,14 +1,12 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// Large blocks on cache lines: the kernels' vector loads then never straddle two (see `mlp::alloc`).
 #[global_allocator]
 static ALLOCATOR: mlp::alloc::LineAligned = mlp::alloc::LineAligned;
 
 fn main() -> ExitCode {
     mlp::alloc::fix_mmap_threshold();
-    let cli = mlp::cli::Cli::parse();
+    let cli = mlp::cli::Cli::from_env();
     match mlp::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -123,3 +123,59 @@ fn a_shorter_length_or_another_unit_is_a_usage_error() {
         "resuming a finished run at its own length changes nothing"
     );
 }
+
+#[test]
+fn the_run_s_own_command_restated_with_resume_goes_on_and_a_differing_flag_is_named() {
+    let data = common::tiny_mnist(200, 60);
+    let work = tempfile::tempdir().unwrap();
+    let (straight, continued) = (work.path().join("straight.bin"), work.path().join("continued.bin"));
+    common::train(data.path(), &straight, &["--quiet", "--epochs", "3"])
+        .args(RECIPE)
+        .assert()
+        .success();
+    common::train(data.path(), &continued, &["--quiet", "--epochs", "2"])
+        .args(RECIPE)
+        .assert()
+        .success();
+    let before = model_bytes(&continued);
+    let resume = ["--quiet", "--epochs", "3", "--resume", continued.to_str().unwrap()];
+    // The user's command again, one flag changed and --resume added: refused before any work.
+    for (flag, value, recorded) in [
+        ("--lr-gamma", "0.5", "with --lr-gamma 0.7"),
+        ("--hidden", "16,8", "with --hidden 16"),
+        ("--momentum", "0.9", "without --momentum"),
+    ] {
+        let mut args: Vec<&str> = RECIPE.to_vec();
+        match args.iter().position(|&a| a == flag) {
+            Some(at) => args[at + 1] = value,
+            None => args.extend([flag, value]),
+        }
+        common::train(data.path(), &continued, &resume)
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!(
+                "{flag} {value}: the run in {} was started {recorded}",
+                continued.display()
+            )));
+    }
+    common::train(data.path(), &continued, &resume)
+        .args(["--dataset", "fashion-mnist"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--dataset fashion-mnist: the run in"));
+    assert!(
+        model_bytes(&continued) == before,
+        "a refused resume leaves the file as it was"
+    );
+    // The same command restated, with defaults spelled out in other words, goes on as without them.
+    common::train(data.path(), &continued, &resume)
+        .args(RECIPE)
+        .args(["--init", "auto", "--lr", "0.0010", "--seed", "1", "--dataset", "mnist"])
+        .assert()
+        .success();
+    assert!(
+        model_bytes(&straight) == model_bytes(&continued),
+        "the two model files differ"
+    );
+}

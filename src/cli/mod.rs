@@ -56,6 +56,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// The process's command line parsed (exiting with clap's message and status 2 on a usage
+    /// error), with what only the raw matches know: which of `train`'s setting flags were given.
+    pub fn from_env() -> Self {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Self::command().get_matches();
+        let mut cli = Self::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+        if let (Command::Train(args), Some(("train", train_matches))) = (&mut cli.command, matches.subcommand()) {
+            args.restated = train::given_setting_flags(train_matches);
+        }
+        cli
+    }
+}
+
 // `allow_negative_numbers`: so that `--lr -1` reaches the value check instead of being taken for a flag.
 #[derive(Debug, Subcommand)]
 pub enum Command {

@@ -31,9 +31,13 @@ pub struct TrainArgs {
     #[arg(long)]
     pub history: Option<PathBuf>,
     /// Continue the training saved in this model file, exactly where it stopped (its settings come
-    /// from the file; --epochs or --steps beyond its length train it on)
-    #[arg(long, conflicts_with_all = ["SpecArgs", "dataset"])]
+    /// from the file, and setting flags restated must agree with it; --epochs or --steps beyond its
+    /// length train it on)
+    #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// The setting flags the command line gave explicitly, checked against a resumed run's file.
+    #[arg(skip)]
+    pub restated: Vec<GivenFlag>,
     /// Where to save the model and its checkpoint, after every epoch [default: model.bin, or the
     /// --resume file]
     #[arg(long)]
@@ -51,6 +55,13 @@ pub struct TrainArgs {
     /// Print one JSON object on stdout; human text goes to stderr
     #[arg(long)]
     pub json: bool,
+}
+
+/// A setting flag as given on a command line: clap's id (the field name) and its value as typed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GivenFlag {
+    pub id: String,
+    pub value: String,
 }
 
 /// How long a run is: a new run's length, or where a resumed one ends.
@@ -79,7 +90,7 @@ impl LengthArgs {
 }
 
 /// The flags that set up a run: what its `RunSpec` holds. A resumed run takes them from its file
-/// instead, so `--resume` conflicts with every one of them (clap's group of this struct).
+/// instead; given with `--resume`, they must restate it (`restate`).
 #[derive(Debug, Args)]
 pub struct SpecArgs {
     /// Hidden layer widths, comma-separated: 100, or 256,128,64

@@ -2,6 +2,7 @@
 //! by the library (`crate::run`), and what the command shows and saves as it goes (`saver`).
 
 mod args;
+mod restate;
 mod saver;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use anyhow::anyhow;
 use serde_json::json;
 
 pub use args::TrainArgs;
+pub use restate::given_setting_flags;
 
 use super::data::chosen_dir;
 use super::exit::{self, UsageError};
@@ -78,6 +80,16 @@ fn start_or_resume(args: &TrainArgs, console: &Console) -> anyhow::Result<Run> {
             None => chosen_dir(recorded.to_owned(), dataset, "the directory the run was trained on"),
         };
         let mut run = run::resume(path, data_dir)?;
+        if let Some(dataset) = args.data.dataset
+            && dataset != run.spec.dataset
+        {
+            exit::usage_bail!(
+                "--dataset {dataset}: the run in {} was trained on {}; leave the flag out or give the file's value",
+                path.display(),
+                run.spec.dataset
+            );
+        }
+        restate::check_restated(&args.restated, &run.spec, path)?;
         if let Some(length) = args.length.length() {
             run.train_on_to(length)?;
         }
