@@ -1,12 +1,16 @@
 //! Terminal output: the per-epoch and per-download progress bars and the human-readable lines.
 //!
 //! Progress bars go to stderr and is hidden when stderr is not a terminal or with `--quiet`.
-//! Human lines go to stdout, or to stderr when stdout carries JSON.
+//! Human lines go to stdout, or to stderr when stdout carries JSON; text pictures (learning curves
+//! in the terminal) go with them, redrawn in place.
 
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
+use console::Term;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::viz::terminal::TextStyle;
 
 /// Where human-readable text goes, chosen once from `--json` and `--quiet`.
 #[derive(Clone, Copy, Debug)]
@@ -39,6 +43,27 @@ impl Console {
         if !self.quiet {
             let _ = writeln!(io::stderr(), "{text}");
         }
+    }
+
+    /// The style of text pictures on the terminal human lines reach (its width, colour unless
+    /// `NO_COLOR` is set), or `None` when they reach no terminal (a pipe, a file, --quiet).
+    pub fn terminal_style(&self) -> Option<TextStyle> {
+        let term = if self.json { Term::stderr() } else { Term::stdout() };
+        (!self.quiet && term.is_term()).then(|| text_style(&term))
+    }
+
+    /// Moves up over the last `lines` lines printed and clears them, so that a picture is redrawn
+    /// in place on a terminal.
+    pub fn erase_lines(&self, lines: usize) {
+        if self.quiet || lines == 0 {
+            return;
+        }
+        let erase = format!("\x1b[{lines}F\x1b[J");
+        let _ = if self.json {
+            write!(io::stderr(), "{erase}")
+        } else {
+            write!(io::stdout(), "{erase}")
+        };
     }
 
     /// Prints `value` as one line of JSON on stdout when --json was given.
@@ -83,6 +108,14 @@ impl Console {
         bar.set_prefix(prefix);
         bar
     }
+}
+
+/// The text style for `term`: its width (80 columns when unknown) and colour when it is a terminal
+/// and `NO_COLOR` is unset (no-color.org).
+pub fn text_style(term: &Term) -> TextStyle {
+    let columns = term.size_checked().map_or(80, |(_, columns)| usize::from(columns));
+    let colour = term.is_term() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    TextStyle { columns, colour }
 }
 
 /// One epoch's progress bar, showing the running mean of the mini-batch losses.

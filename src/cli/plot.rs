@@ -1,12 +1,15 @@
-//! `mlp plot HISTORY.csv`: learning curves from a history CSV, as PNG or SVG.
+//! `mlp plot HISTORY.csv`: learning curves from a history CSV, as PNG or SVG, or drawn as text on
+//! the terminal (`--terminal`).
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::Args;
+use console::Term;
 
 use super::output;
 use crate::history::Curves;
-use crate::report::Console;
+use crate::report::{self, Console};
 use crate::viz;
 
 #[derive(Debug, Args)]
@@ -16,9 +19,19 @@ pub struct PlotArgs {
     /// The picture to write; .png or .svg
     #[arg(long, default_value = "curves.png")]
     pub out: PathBuf,
+    /// Draw the curves as text on the standard output instead (braille dots; in colour on a
+    /// terminal unless NO_COLOR is set), for a terminal over SSH
+    #[arg(long, conflicts_with = "out")]
+    pub terminal: bool,
 }
 
 pub fn run(args: PlotArgs) -> anyhow::Result<()> {
+    if args.terminal {
+        let curves = Curves::from_csv(&args.history)?;
+        let text = curves.as_text(report::text_style(&Term::stdout()));
+        let _ = write!(io::stdout(), "{text}");
+        return Ok(());
+    }
     let format = output::picture("--out", &args.out, true)?;
     let curves = Curves::from_csv(&args.history)?;
     let (picture, _) = curves.render(format)?;

@@ -10,6 +10,7 @@ pub mod colormap;
 pub mod curves;
 pub mod grid;
 pub mod heatmap;
+pub mod terminal;
 pub mod text;
 pub mod weights;
 

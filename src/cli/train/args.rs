@@ -42,7 +42,8 @@ pub struct TrainArgs {
     /// --resume file]
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Draw the learning curves (accuracy and loss per epoch) to this .png or .svg, after every epoch
+    /// Draw the learning curves (accuracy and loss per epoch) to this .png or .svg, after every
+    /// epoch; `-` redraws them as text under the epoch lines on a terminal (plain lines otherwise)
     #[arg(long)]
     pub plot: Option<PathBuf>,
     /// Worker threads for the matrix products and evaluation [default: all cores]. The same seed

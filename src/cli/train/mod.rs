@@ -24,7 +24,7 @@ use crate::nn::Dropout;
 use crate::report::Console;
 use crate::run::{self, Run, RunError};
 use crate::train::Outcome;
-use saver::EpochSaver;
+use saver::{EpochSaver, PlotTarget};
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let console = Console::new(args.json, args.quiet);
@@ -35,7 +35,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("model.bin"));
     output::check_writable("--out", &out)?;
     let plot = match &args.plot {
-        Some(path) => Some((path.clone(), output::picture("--plot", path, true)?)),
+        Some(path) if path.as_os_str() == "-" => Some(PlotTarget::Terminal),
+        Some(path) => Some(PlotTarget::File(path.clone(), output::picture("--plot", path, true)?)),
         None => None,
     };
     let history = args.history.as_deref().map(saver::open_history).transpose()?;
@@ -55,6 +56,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         info: run.info(),
         out: out.clone(),
         plot,
+        drawn_lines: 0,
         history,
     };
     let outcome = run.train(&mut saver)?;

@@ -42,6 +42,15 @@ pub fn open_history(path: &Path) -> anyhow::Result<HistoryFile> {
         .map_err(|e| UsageError(format!("--history {}: cannot open for appending: {e}", path.display())).into())
 }
 
+/// Where `--plot` draws the learning curves after each epoch.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlotTarget {
+    /// A picture file, in the format of its extension.
+    File(PathBuf, Format),
+    /// The terminal (`--plot -`), under the epoch lines; nothing when the output is not one.
+    Terminal,
+}
+
 /// Shows progress, saves the checkpoint after every epoch and appends the history.
 pub struct EpochSaver {
     pub console: Console,
@@ -49,8 +58,10 @@ pub struct EpochSaver {
     pub config: TrainConfig,
     pub info: ModelInfo,
     pub out: PathBuf,
-    /// Where to draw the learning curves, and in which format.
-    pub plot: Option<(PathBuf, Format)>,
+    /// Where to draw the learning curves.
+    pub plot: Option<PlotTarget>,
+    /// Lines the curves took when last drawn on the terminal, to redraw them in place.
+    pub drawn_lines: usize,
     pub history: Option<HistoryFile>,
 }
 
@@ -83,7 +94,7 @@ impl Observer<f32> for EpochSaver {
                 .append(record)
                 .with_context(|| format!("--history {}: cannot append", history.path().display()))?;
         }
-        if let Some((path, format)) = &self.plot {
+        if let Some(PlotTarget::File(path, format)) = &self.plot {
             let (picture, _) = Curves::from_history(&state.history).render(*format)?;
             viz::save(path, &picture)?;
         }
@@ -94,6 +105,13 @@ impl Observer<f32> for EpochSaver {
             Some(b) if b.epoch == record.epoch => " *",
             _ => "",
         };
+        let terminal = match self.plot {
+            Some(PlotTarget::Terminal) => self.console.terminal_style(),
+            _ => None,
+        };
+        if terminal.is_some() {
+            self.console.erase_lines(std::mem::take(&mut self.drawn_lines));
+        }
         self.console.line(&format!(
             "epoch {:>3}/{}  lr {:.3e}  train loss {:.4}  train acc {}{validation}  test acc {}  {:.1} s{best}",
             record.epoch,
@@ -104,6 +122,11 @@ impl Observer<f32> for EpochSaver {
             record.test_accuracy,
             record.seconds
         ));
+        if let Some(style) = terminal {
+            let text = Curves::from_history(&state.history).as_text(style);
+            self.console.line(text.trim_end());
+            self.drawn_lines = text.lines().count();
+        }
         Ok(())
     }
 }
