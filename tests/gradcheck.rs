@@ -109,7 +109,7 @@ fn setup(activation: Activation, loss: Loss) -> (Network<f64>, Array2<f64>, Arra
 }
 
 fn worst_error(activation: Activation, loss: Loss, bug: Bug) -> f64 {
-    let (mut network, x, t) = setup(activation, loss);
+    let (network, x, t) = setup(activation, loss);
     let l2 = 0.1;
     let analytic = backward_with(&network, x.view(), t.view(), l2, bug);
     if bug == Bug::None {
@@ -119,7 +119,7 @@ fn worst_error(activation: Activation, loss: Loss, bug: Bug) -> f64 {
             "the assembled backward is faithful"
         );
     }
-    compare(&mut network, x.view(), t.view(), l2, None, DEFAULT_EPSILON, &analytic).worst_relative_error
+    compare(&network, x.view(), t.view(), l2, None, DEFAULT_EPSILON, &analytic).worst_relative_error
 }
 
 #[test]

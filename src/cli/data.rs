@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::exit::usage_bail;
 use super::fetch::{DownloadArgs, fetch};
 use crate::data::catalog::KnownDataset;
 use crate::data::dataset::{DataDir, DataError, Dataset, load_split, locate};
 use crate::data::download::existing;
 use crate::data::split::Split;
+use crate::model_file::Model;
 use crate::report::Console;
 
 /// The environment variable naming the data root when `--data-dir` is not given.
@@ -71,6 +73,59 @@ impl DataArgs {
     pub fn load(&self, dataset: KnownDataset, split: Split) -> anyhow::Result<Dataset> {
         Ok(load_split(&self.dir(dataset), split)?)
     }
+
+    /// One split of the data set `model` (read from `path`) was trained on, downloaded first if
+    /// missing and scaled as the model scales its input; `--dataset` naming another data set is a
+    /// usage error, and images of another size a data error. `to` says what the model is to be
+    /// (`evaluated`, `checked`) in the first message.
+    pub fn load_for_model(
+        &self,
+        path: &Path,
+        model: &Model,
+        split: Split,
+        to: &str,
+        console: &Console,
+    ) -> anyhow::Result<Dataset> {
+        let dataset = model.info.dataset;
+        if let Some(asked) = self.dataset.filter(|&asked| asked != dataset) {
+            usage_bail!(
+                "{} was trained on {}, so its outputs mean {}; it cannot be {to} on --dataset {asked}",
+                path.display(),
+                dataset.title(),
+                class_list(dataset)
+            );
+        }
+        self.fetch_missing(dataset, &[split], console)?;
+        let mut data = self.load(dataset, split)?;
+        data.scaling = model.info.input.scaling;
+        let input = &model.info.input;
+        if (data.rows, data.cols) != (input.rows, input.cols) {
+            return Err(DataError::Incompatible(format!(
+                "{} was trained on {}x{} images but the {} images are {}x{}",
+                path.display(),
+                input.rows,
+                input.cols,
+                split.name(),
+                data.rows,
+                data.cols
+            ))
+            .into());
+        }
+        Ok(data)
+    }
+}
+
+/// What a data set's outputs mean, for messages: `the digits 0-9`, or `0=T-shirt/top, 1=...`.
+fn class_list(dataset: KnownDataset) -> String {
+    if !dataset.has_named_classes() {
+        return "the digits 0-9".to_owned();
+    }
+    let names = dataset
+        .class_names()
+        .iter()
+        .enumerate()
+        .map(|(k, n)| format!("{k}={n}"));
+    names.collect::<Vec<_>>().join(", ")
 }
 
 /// Where `dataset`'s files are: `flag` (`--data-dir`, or `mlp download --dir`) if given; else the

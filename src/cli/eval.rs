@@ -7,10 +7,9 @@ use serde_json::json;
 
 use super::args::{SplitName, positive_usize};
 use super::data::DataArgs;
-use super::exit::usage_bail;
 use super::output;
 use crate::data::catalog::KnownDataset;
-use crate::data::dataset::{DataError, Dataset};
+use crate::data::dataset::Dataset;
 use crate::evaluate::evaluate;
 use crate::metrics::ConfusionMatrix;
 use crate::model_file;
@@ -54,30 +53,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let model = model_file::load(&args.model)?;
     let split = args.split.split();
     let dataset = model.info.dataset;
-    if let Some(asked) = args.data.dataset.filter(|&asked| asked != dataset) {
-        usage_bail!(
-            "{} was trained on {}, so its outputs mean {}; it cannot be evaluated on --dataset {asked}",
-            args.model.display(),
-            dataset.title(),
-            class_list(dataset)
-        );
-    }
-    args.data.fetch_missing(dataset, &[split], &console)?;
-    let mut data = args.data.load(dataset, split)?;
-    data.scaling = model.info.input.scaling;
-    let input = &model.info.input;
-    if (data.rows, data.cols) != (input.rows, input.cols) {
-        return Err(DataError::Incompatible(format!(
-            "{} was trained on {}x{} images but the {} images are {}x{}",
-            args.model.display(),
-            input.rows,
-            input.cols,
-            split.name(),
-            data.rows,
-            data.cols
-        ))
-        .into());
-    }
+    let data = args
+        .data
+        .load_for_model(&args.model, &model, split, "evaluated", &console)?;
 
     let evaluation = evaluate(&model.network, &data);
     let confusion = &evaluation.confusion;
@@ -212,17 +190,4 @@ fn per_class_table(confusion: &ConfusionMatrix, dataset: KnownDataset) -> String
         );
     }
     text
-}
-
-/// "0=T-shirt/top, 1=Trouser, ..." or "the digits 0-9".
-fn class_list(dataset: KnownDataset) -> String {
-    if !dataset.has_named_classes() {
-        return "the digits 0-9".to_owned();
-    }
-    let names = dataset
-        .class_names()
-        .iter()
-        .enumerate()
-        .map(|(k, n)| format!("{k}={n}"));
-    names.collect::<Vec<_>>().join(", ")
 }

@@ -91,6 +91,24 @@ impl<F: Float> Network<F> {
     }
 
     /// Layer widths: input, hidden..., output.
+    /// The same network in another float type, each parameter the nearest value of `G`: a model
+    /// trained in f32 is gradient-checked in f64.
+    pub fn cast<G: Float>(&self) -> Network<G> {
+        let cast = |value: &F| G::of(value.as_f64());
+        Network {
+            layers: self
+                .layers
+                .iter()
+                .map(|layer| Dense {
+                    weight: layer.weight.map(cast),
+                    bias: layer.bias.map(cast),
+                })
+                .collect(),
+            activation: self.activation,
+            loss: self.loss,
+        }
+    }
+
     pub fn sizes(&self) -> Vec<usize> {
         let mut sizes = vec![self.layers[0].inputs()];
         sizes.extend(self.layers.iter().map(Dense::outputs));

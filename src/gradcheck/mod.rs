@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! numeric_i = [8 (L(θ + ε eᵢ) - L(θ - ε eᵢ)) - (L(θ + 2ε eᵢ) - L(θ - 2ε eᵢ))] / 12ε
-//! relative error = |analytic - numeric| / max(|analytic| + |numeric|, 1e-12)
+//! relative error = |analytic - numeric| / max(|analytic| + |numeric|, 1e-4 · max |analytic|)
 //! ```
 //!
 //! The five-point central difference has truncation error O(ε⁴) instead of the two-point O(ε²), so
@@ -16,14 +16,21 @@
 //! smooth function of the parameters again and its differences compare with backprop through the
 //! masks.
 
+mod masks;
+mod numeric;
+
 use ndarray::{Array2, ArrayView2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
-use crate::nn::dropout;
-use crate::nn::{Activation, Dropout, Gradients, Init, Loss, Network, Trace};
+use crate::nn::{Activation, Dropout, Gradients, Init, Loss, Network};
+pub use masks::FixedMasks;
+use masks::Masked;
+pub use numeric::{
+    Discrepancy, Entry, EntryCheck, check_entries, every_entry, parameter_names, sampled_entries, worst_of,
+};
 
 /// The default tolerance on the worst relative error.
 pub const DEFAULT_TOLERANCE: f64 = 1e-6;
@@ -46,62 +53,18 @@ pub struct CheckConfig {
     pub seed: u64,
 }
 
-/// Dropout with the same masks on every forward pass, from a generator re-seeded with `seed`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct FixedMasks {
-    pub dropout: Dropout,
-    pub seed: u64,
-}
-
-/// A batch ready for forward passes through fixed masks: its inputs after input dropout (which a
-/// training batch gets as it is gathered), and the generator that then draws the hidden masks,
-/// as it stands after drawing the input's.
-struct Masked {
-    x: Array2<f64>,
-    hidden: Option<(f64, ChaCha8Rng)>,
-}
-
-impl Masked {
-    fn new(masks: Option<FixedMasks>, x: ArrayView2<f64>) -> Self {
-        let mut x = x.to_owned();
-        let hidden = masks.map(|m| {
-            let mut rng = ChaCha8Rng::seed_from_u64(m.seed);
-            if m.dropout.input > 0.0 {
-                dropout::drop_in_place(m.dropout.input, x.view_mut(), &mut rng);
-            }
-            (m.dropout.hidden, rng)
-        });
-        Self { x, hidden }
-    }
-
-    /// The logits of a forward pass through the masks, which are the same on every call.
-    fn forward<'t>(&self, network: &Network<f64>, trace: &'t mut Trace<f64>) -> ArrayView2<'t, f64> {
-        match &self.hidden {
-            None => network.forward(self.x.view(), trace),
-            Some((p, rng)) => network.forward_dropout(self.x.view(), trace, *p, &mut rng.clone()),
-        }
-    }
-}
-
 /// The outcome of checking one configuration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CheckResult {
     pub config: CheckConfig,
     #[serde(flatten)]
     pub worst: Discrepancy,
-}
-
-/// The worst disagreement between backprop and central differences over a network's parameters.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Discrepancy {
-    /// How many parameters were compared.
-    pub parameters: usize,
-    /// The worst relative error over all parameters.
-    pub worst_relative_error: f64,
-    /// Where it occurred, e.g. `layers.1.weight[3]`.
-    pub worst_parameter: String,
-    pub analytic: f64,
-    pub numeric: f64,
+    /// When only some parameters were checked (`--params`), how many the network has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampled_from: Option<usize>,
+    /// The entries asked to be shown, with both gradients (`--show`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shown: Vec<EntryCheck>,
 }
 
 impl CheckResult {
@@ -176,24 +139,42 @@ pub fn instance(config: &CheckConfig) -> (Network<f64>, Array2<f64>, Array2<f64>
 
 /// Builds the configuration's network and batch from its seed and checks every parameter.
 pub fn check(config: &CheckConfig) -> CheckResult {
-    let (mut network, x, t) = instance(config);
+    let (network, x, t) = instance(config);
+    check_at(config, &network, x.view(), t.view(), Selection::default())
+}
+
+/// Which entries to check and show: all, or `sample` of them chosen by the seed; the first `show`
+/// of those are returned with both gradients.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub sample: Option<usize>,
+    pub show: usize,
+}
+
+/// Checks `network` at the batch (x, t) with `config`'s loss settings, masks, step and seed (the
+/// network and batch are given: a saved model and real images, or `instance`'s).
+pub fn check_at(
+    config: &CheckConfig,
+    network: &Network<f64>,
+    x: ArrayView2<f64>,
+    t: ArrayView2<f64>,
+    selection: Selection,
+) -> CheckResult {
     let masks = (config.dropout != Dropout::OFF).then_some(FixedMasks {
         dropout: config.dropout,
         seed: config.seed,
     });
-    let analytic = backprop_gradients(&network, x.view(), t.view(), config.l2, masks);
-    let worst = compare(
-        &mut network,
-        x.view(),
-        t.view(),
-        config.l2,
-        masks,
-        config.epsilon,
-        &analytic,
-    );
+    let entries = match selection.sample {
+        Some(k) => sampled_entries(network, k, config.seed),
+        None => every_entry(network),
+    };
+    let analytic = backprop_gradients(network, x, t, config.l2, masks);
+    let checks = check_entries(network, x, t, config.l2, masks, config.epsilon, &analytic, &entries);
     CheckResult {
         config: config.clone(),
-        worst,
+        worst: worst_of(&checks),
+        sampled_from: selection.sample.map(|_| network.parameter_count()),
+        shown: checks.into_iter().take(selection.show).collect(),
     }
 }
 
@@ -216,7 +197,7 @@ pub fn backprop_gradients(
 /// Compares `analytic` with central differences of the loss (through `masks` if given), parameter
 /// by parameter.
 pub fn compare(
-    network: &mut Network<f64>,
+    network: &Network<f64>,
     x: ArrayView2<f64>,
     t: ArrayView2<f64>,
     l2: f64,
@@ -224,51 +205,8 @@ pub fn compare(
     epsilon: f64,
     analytic: &Gradients<f64>,
 ) -> Discrepancy {
-    let mut trace = network.trace(x.nrows());
-    let masked = Masked::new(masks, x);
-    let names = parameter_names(network);
-    let analytic: Vec<Vec<f64>> = analytic.slices().map(<[f64]>::to_vec).collect();
-    let mut worst = Discrepancy::default();
-    for (p, name) in names.iter().enumerate() {
-        for (i, &a) in analytic[p].iter().enumerate() {
-            let mut loss_at = |delta: f64| {
-                let value = slot(network, p, i);
-                let original = *value;
-                *value = original + delta;
-                let logits = masked.forward(network, &mut trace).to_owned();
-                let loss = network.loss(logits.view(), t, l2);
-                *slot(network, p, i) = original;
-                loss
-            };
-            let near = loss_at(epsilon) - loss_at(-epsilon);
-            let far = loss_at(2.0 * epsilon) - loss_at(-2.0 * epsilon);
-            let numeric = (8.0 * near - far) / (12.0 * epsilon);
-            let error = (a - numeric).abs() / (a.abs() + numeric.abs()).max(1e-12);
-            worst.parameters += 1;
-            if error > worst.worst_relative_error || worst.worst_parameter.is_empty() {
-                worst.worst_relative_error = error;
-                worst.worst_parameter = format!("{name}[{i}]");
-                worst.analytic = a;
-                worst.numeric = numeric;
-            }
-        }
-    }
-    worst
-}
-
-fn slot(network: &mut Network<f64>, parameter: usize, index: usize) -> &mut f64 {
-    let (_, values) = network
-        .parameters_mut()
-        .nth(parameter)
-        .expect("parameter index in range");
-    &mut values[index]
-}
-
-/// `layers.0.weight`, `layers.0.bias`, ... in the order of `Network::parameters_mut`.
-pub fn parameter_names<F>(network: &Network<F>) -> Vec<String> {
-    (0..network.layers.len())
-        .flat_map(|i| [format!("layers.{i}.weight"), format!("layers.{i}.bias")])
-        .collect()
+    let entries = every_entry(network);
+    worst_of(&check_entries(network, x, t, l2, masks, epsilon, analytic, &entries))
 }
 
 /// Inputs ~ N(0, 1) (samples, sizes[0]) and one-hot targets of random classes (samples, outputs).
