@@ -12,7 +12,7 @@ use image::RgbImage;
 use mlp::cli::data_dir;
 use mlp::data::catalog::KnownDataset;
 use mlp::data::dataset::{Dataset, load_split};
-use mlp::data::split::{CLASSES, Split};
+use mlp::data::split::Split;
 use mlp::history::{Curves, EpochRecord, History};
 use mlp::metrics::Accuracy;
 use mlp::model_file;
@@ -141,7 +141,7 @@ fn show_draws_real_mnist_digits_with_their_labels() {
         .assert()
         .success();
     let train = split(&mnist, Split::Train);
-    let labels: Vec<String> = (1000..1012).map(|i| train.labels[i].to_string()).collect();
+    let labels: Vec<String> = (1000..1012).map(|i| train.labels()[i].to_string()).collect();
     let expected = labels
         .chunks(4)
         .map(|row| format!("  {}\n", row.join(" ")))
@@ -479,6 +479,7 @@ fn train_plot_draws_the_run_s_own_history() {
 
 #[test]
 fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
+    const CLASSES: usize = 10;
     let data = common::tiny_mnist(100, 40);
     let work = tempfile::tempdir().unwrap();
     // Barely trained, so that it makes mistakes.
@@ -503,7 +504,7 @@ fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
         .map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect())
         .collect();
     let heat = decode(&confusion);
-    let layout = HeatmapLayout { classes: CLASSES };
+    let layout = HeatmapLayout::new(CLASSES);
     assert_eq!(heat.dimensions(), layout.size());
     let largest = heatmap::largest_confusion(&counts);
     for truth in 0..CLASSES {
@@ -527,7 +528,7 @@ fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
     test.gather(&all, x.view_mut(), t.view_mut());
     let wrong: Vec<usize> = argmax_rows(network.predict(x.view()).view())
         .enumerate()
-        .filter(|&(i, p)| p != usize::from(test.labels[i]))
+        .filter(|&(i, p)| p != usize::from(test.labels()[i]))
         .map(|(i, _)| i)
         .collect();
     let misclassified: u64 = (0..CLASSES)

@@ -1,7 +1,7 @@
-//! The flags shared by every command that reads a data set (`--dataset`, `--data-dir`, and the
-//! download flags), where they put the data set's directory (`--data-dir`, else `$MLP_DATA_DIR`,
-//! else `./data`), and loading a split with them: a split whose files are missing is downloaded
-//! first, unless `--no-download`.
+//! The flags shared by every command that reads a data set (`--dataset`, `--data-dir`, `--data`,
+//! and the download flags), where they put the data set's directory (`--data-dir`, else
+//! `$MLP_DATA_DIR`, else `./data`; or `--data` for a set of one's own), and fetching a known set's
+//! missing files first, unless `--no-download`.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::fetch::{DownloadArgs, fetch};
-use crate::data::catalog::KnownDataset;
-use crate::data::dataset::{DataDir, DataError, Dataset, load_split, locate};
+use crate::data::catalog::{DatasetId, KnownDataset};
+use crate::data::dataset::{DataDir, DataError, locate};
 use crate::data::download::existing;
 use crate::data::split::Split;
 use crate::report::Console;
@@ -27,6 +27,11 @@ pub struct DataArgs {
     /// fashion-mnist in a fashion-mnist/ folder there]
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// A data set of your own instead: a directory of IDX files named as MNIST's
+    /// (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-...), images of any size, grey or
+    /// colour (samples, rows, cols, 3), integer labels; the classes are 0 to the largest label
+    #[arg(long, conflicts_with_all = ["dataset", "data_dir"])]
+    pub data: Option<PathBuf>,
     /// Fail when files are missing instead of downloading them
     #[arg(long)]
     pub no_download: bool,
@@ -45,14 +50,28 @@ impl DataArgs {
         data_dir(self.data_dir.as_deref(), dataset)
     }
 
-    /// Downloads the files of `splits` of `dataset` that are missing, unless `--no-download`.
-    pub fn fetch_missing(&self, dataset: KnownDataset, splits: &[Split], console: &Console) -> anyhow::Result<()> {
+    /// The files `--data` names, if it was given.
+    pub fn files(&self) -> Option<DataDir> {
+        self.data.as_ref().map(|path| files_dir(path.clone(), "from --data"))
+    }
+
+    /// The data set the flags choose: `--data`'s files, else the known set `--dataset` names
+    /// (`default` without it) in its directory.
+    pub fn chosen(&self, default: KnownDataset) -> DataDir {
+        self.files().unwrap_or_else(|| self.dir(self.dataset_or(default)))
+    }
+
+    /// Downloads the files of `splits` that are missing from `dir`, when it is a known data set's
+    /// and downloading is not turned off (`--no-download`).
+    pub fn fetch_missing(&self, dir: &DataDir, splits: &[Split], console: &Console) -> anyhow::Result<()> {
+        let Some(dataset) = dir.dataset.known() else {
+            return Ok(());
+        };
         if self.no_download {
             return Ok(());
         }
-        let dir = self.dir(dataset);
         for &split in splits {
-            if let Err(missing @ DataError::Missing { .. }) = locate(&dir, split) {
+            if let Err(missing @ DataError::Missing { .. }) = locate(dir, split) {
                 let config = self.download.config(dataset)?;
                 console.line(&format!("{}; downloading them", first_line(&missing.to_string())));
                 let absent: Vec<_> = dataset
@@ -66,11 +85,6 @@ impl DataArgs {
         }
         Ok(())
     }
-
-    /// Loads one split of `dataset` (after `fetch_missing`, if it may download).
-    pub fn load(&self, dataset: KnownDataset, split: Split) -> anyhow::Result<Dataset> {
-        Ok(load_split(&self.dir(dataset), split)?)
-    }
 }
 
 /// Where `dataset`'s files are: `flag` (`--data-dir`, or `mlp download --dir`) if given; else the
@@ -78,7 +92,7 @@ impl DataArgs {
 /// and `./data` otherwise.
 pub fn data_dir(flag: Option<&Path>, dataset: KnownDataset) -> DataDir {
     let (root, chosen_by) = match (flag, env::var_os(DATA_DIR_ENV)) {
-        (Some(path), _) => return chosen_dir(path.to_owned(), dataset, "from --data-dir"),
+        (Some(path), _) => return chosen_dir(path.to_owned(), &DatasetId::Known(dataset), "from --data-dir"),
         (None, Some(dir)) if !dir.is_empty() => (PathBuf::from(dir), "from MLP_DATA_DIR"),
         _ => (PathBuf::from("data"), "the default data directory"),
     };
@@ -86,23 +100,42 @@ pub fn data_dir(flag: Option<&Path>, dataset: KnownDataset) -> DataDir {
         Some(subdir) => root.join(subdir),
         None => root,
     };
-    chosen_dir(path, dataset, chosen_by)
+    chosen_dir(path, &DatasetId::Known(dataset), chosen_by)
 }
 
 /// `path` as the directory of `dataset`, chosen as `chosen_by` says, with the command line's advice
 /// for when files are missing there.
-pub fn chosen_dir(path: PathBuf, dataset: KnownDataset, chosen_by: &'static str) -> DataDir {
-    let hint = format!(
-        "get them with `mlp download --dataset {dataset} --dir {}`, or point --data-dir or {DATA_DIR_ENV} \
-         at a directory that has them",
-        path.display()
-    );
+pub fn chosen_dir(path: PathBuf, dataset: &DatasetId, chosen_by: &'static str) -> DataDir {
+    let hint = match dataset {
+        DatasetId::Known(known) => format!(
+            "get them with `mlp download --dataset {known} --dir {}`, or point --data-dir or {DATA_DIR_ENV} \
+             at a directory that has them",
+            path.display()
+        ),
+        DatasetId::Files(_) => "--data names a directory of IDX files named as MNIST's: train-images-idx3-ubyte \
+                                and train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte \
+                                (each raw or .gz)"
+            .to_owned(),
+    };
     DataDir {
         path,
-        dataset,
+        dataset: dataset.clone(),
         chosen_by,
         hint,
     }
+}
+
+/// `path` as a data set read from files, named after it (a directory's name, a file's stem).
+pub fn files_dir(path: PathBuf, chosen_by: &'static str) -> DataDir {
+    let named = |p: &Path| {
+        let name = if p.is_dir() { p.file_name() } else { p.file_stem() };
+        name.map(|n| n.to_string_lossy().into_owned())
+    };
+    // `.` and `..` have no name of their own: their full path has.
+    let name = named(&path)
+        .or_else(|| path.canonicalize().ok().as_deref().and_then(named))
+        .unwrap_or_else(|| "files".to_owned());
+    chosen_dir(path, &DatasetId::Files(name), chosen_by)
 }
 
 fn first_line(text: &str) -> &str {

@@ -1,4 +1,5 @@
-//! `mlp eval MODEL`: accuracy, mean loss, the confusion matrix and per-class precision and recall.
+//! `mlp eval MODEL`: accuracy, mean loss, the confusion matrix and per-class precision and recall,
+//! over the model's classes (its outputs), with their names.
 
 use std::path::{Path, PathBuf};
 
@@ -6,15 +7,17 @@ use clap::Args;
 use serde_json::json;
 
 use super::args::{SplitName, positive_usize};
-use super::data::DataArgs;
+use super::data::{DataArgs, chosen_dir};
 use super::exit::usage_bail;
 use super::output;
-use crate::data::catalog::KnownDataset;
-use crate::data::dataset::{DataError, Dataset};
+use crate::data::catalog::{DatasetId, KnownDataset};
+use crate::data::classes::Classes;
+use crate::data::dataset::{DataDir, DataError, Dataset, load_split_as};
 use crate::evaluate::evaluate;
-use crate::metrics::ConfusionMatrix;
-use crate::model_file;
+use crate::metrics::{ConfusionMatrix, MATRIX_CLASSES};
+use crate::model_file::{self, Model};
 use crate::report::Console;
+use crate::run::RunSpec;
 use crate::viz::{self, grid, heatmap};
 
 #[derive(Debug, Args)]
@@ -53,28 +56,26 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     let model = model_file::load(&args.model)?;
     let split = args.split.split();
-    let dataset = model.info.dataset;
-    if let Some(asked) = args.data.dataset.filter(|&asked| asked != dataset) {
+    let classes = &model.info.classes;
+    if args.confusion.is_some() && classes.len() > MATRIX_CLASSES {
         usage_bail!(
-            "{} was trained on {}, so its outputs mean {}; it cannot be evaluated on --dataset {asked}",
+            "--confusion: {} has {} classes; the heat map is drawn for at most {MATRIX_CLASSES}",
             args.model.display(),
-            dataset.title(),
-            class_list(dataset)
+            classes.len()
         );
     }
-    args.data.fetch_missing(dataset, &[split], &console)?;
-    let mut data = args.data.load(dataset, split)?;
+    let dir = data_for(&args, &model)?;
+    args.data.fetch_missing(&dir, &[split], &console)?;
+    let mut data = load_split_as(&dir, split, classes)?;
     data.scaling = model.info.input.scaling;
     let input = &model.info.input;
-    if (data.rows, data.cols) != (input.rows, input.cols) {
+    if data.size() != input.size() {
         return Err(DataError::Incompatible(format!(
-            "{} was trained on {}x{} images but the {} images are {}x{}",
+            "{} was trained on {} images but the {} images are {}",
             args.model.display(),
-            input.rows,
-            input.cols,
+            input.size(),
             split.name(),
-            data.rows,
-            data.cols
+            data.size()
         ))
         .into());
     }
@@ -84,7 +85,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     console.line(&format!(
         "{} on the {} {} set ({} samples)",
         args.model.display(),
-        dataset.title(),
+        dir.dataset.title(),
         split.name(),
         data.len()
     ));
@@ -93,25 +94,25 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     console.line("");
     console.line(&confusion_table(confusion));
     console.line("");
-    console.line(&per_class_table(confusion, dataset));
+    console.line(&per_class_table(confusion, classes));
 
     if let Some(path) = &args.errors {
         console.line("");
         console.line(&draw_errors(path, &data, &evaluation.predictions, args.max_errors)?);
     }
     if let Some(path) = &args.confusion {
-        let (picture, _) = heatmap::confusion_heatmap(&confusion.counts);
+        let counts = confusion.counts().expect("checked: at most MATRIX_CLASSES classes");
+        let (picture, _) = heatmap::confusion_heatmap(counts);
         viz::save_png(path, &picture)?;
         console.line(&format!("wrote the confusion heat map to {}", path.display()));
     }
 
-    let names = dataset.class_names();
     let per_class: Vec<_> = (0..confusion.classes())
         .map(|c| {
             json!({
                 "class": c,
-                "name": names.get(c),
-                "support": confusion.counts[c].iter().sum::<u64>(),
+                "name": classes.name(c),
+                "support": confusion.support(c),
                 "precision": confusion.precision(c),
                 "recall": confusion.recall(c),
             })
@@ -119,22 +120,60 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .collect();
     console.json(&json!({
         "model": args.model.display().to_string(),
-        "dataset": dataset.name(),
+        "dataset": dir.dataset.name(),
         "split": split.name(),
         "samples": data.len(),
+        "classes": classes.len(),
         "accuracy": evaluation.accuracy().fraction(),
         "correct": evaluation.accuracy().correct,
         "loss": evaluation.loss,
-        "confusion_matrix": confusion.counts,
+        "confusion_matrix": confusion.counts(),
         "per_class": per_class,
     }));
     Ok(())
 }
 
+/// The data `model` is evaluated on: `--data`'s files, else the data set it was trained on: a
+/// known one in its directory (`--data-dir`, ...), files where `--data-dir` says or the run read them.
+fn data_for(args: &EvalArgs, model: &Model) -> anyhow::Result<DataDir> {
+    if let Some(files) = args.data.files() {
+        return Ok(files);
+    }
+    let trained = &model.info.dataset;
+    let asked = args.data.dataset.filter(|&asked| trained.known() != Some(asked));
+    match (trained, asked) {
+        (DatasetId::Known(_), Some(asked)) => usage_bail!(
+            "{} was trained on {}, so its outputs mean {}; it cannot be evaluated on --dataset {asked}",
+            args.model.display(),
+            trained.title(),
+            class_list(trained, &model.info.classes)
+        ),
+        (DatasetId::Files(name), Some(asked)) => usage_bail!(
+            "{} was trained on files ({name}), not on a data set known by name: give those files with \
+             --data DIR instead of --dataset {asked}",
+            args.model.display()
+        ),
+        (DatasetId::Known(known), None) => Ok(args.data.dir(*known)),
+        (DatasetId::Files(name), None) => {
+            let recorded = serde_json::from_value::<RunSpec>(serde_json::Value::Object(model.info.training.clone()))
+                .ok()
+                .map(|spec| spec.data_dir);
+            match (&args.data.data_dir, recorded) {
+                (Some(dir), _) => Ok(chosen_dir(dir.clone(), trained, "from --data-dir")),
+                (None, Some(recorded)) => Ok(chosen_dir(recorded, trained, "the directory the model was trained on")),
+                (None, None) => usage_bail!(
+                    "{} was trained on files ({name}) and does not record where they were: give them with --data DIR",
+                    args.model.display()
+                ),
+            }
+        }
+    }
+}
+
 /// Draws up to `max` misclassified samples of `data` to `path`; returns what it did, for the console.
 fn draw_errors(path: &Path, data: &Dataset, predictions: &[usize], max: usize) -> anyhow::Result<String> {
     let wrong: Vec<usize> = (0..data.len())
-        .filter(|&i| predictions[i] != usize::from(data.labels[i]))
+        .filter(|&i| predictions[i] != usize::from(data.labels()[i]))
         .collect();
     if wrong.is_empty() {
         return Ok(format!(
@@ -147,10 +186,11 @@ fn draw_errors(path: &Path, data: &Dataset, predictions: &[usize], max: usize) -
         .take(max)
         .map(|&i| {
             let pixels = data.images().row(i);
-            let caption = format!("{}→{}", data.labels[i], predictions[i]);
-            grid::grey_tile(
+            let caption = format!("{}→{}", data.labels()[i], predictions[i]);
+            grid::image_tile(
                 pixels.as_slice().expect("image rows are contiguous"),
                 data.cols as u32,
+                data.channels,
                 Some(caption),
             )
         })
@@ -169,44 +209,52 @@ fn draw_errors(path: &Path, data: &Dataset, predictions: &[usize], max: usize) -
 const ERRORS_PER_ROW: u32 = 10;
 const ERRORS_SCALE: u32 = 3;
 
-/// Rows are true classes, columns predicted classes.
+/// Rows are true classes, columns predicted classes; each column as wide as its largest number
+/// needs, and at least 6.
 fn confusion_table(confusion: &ConfusionMatrix) -> String {
     let classes = confusion.classes();
-    let mut text = format!("confusion matrix (rows: true class, columns: predicted)\n{:>6}", "");
+    let Some(counts) = confusion.counts() else {
+        return format!("confusion matrix: {classes} classes, more than the {MATRIX_CLASSES} it is kept for");
+    };
+    let largest = counts.iter().flatten().max().copied().unwrap_or(0);
+    let w = [largest as usize, classes.saturating_sub(1)]
+        .map(|n| n.to_string().len() + 1)
+        .into_iter()
+        .fold(6, usize::max);
+    let mut text = format!("confusion matrix (rows: true class, columns: predicted)\n{:>w$}", "");
     for p in 0..classes {
-        text += &format!("{p:>6}");
+        text += &format!("{p:>w$}");
     }
-    for (t, row) in confusion.counts.iter().enumerate() {
-        text += &format!("\n{t:>6}");
+    for (t, row) in counts.iter().enumerate() {
+        text += &format!("\n{t:>w$}");
         for count in row {
-            text += &format!("{count:>6}");
+            text += &format!("{count:>w$}");
         }
     }
     text
 }
 
-/// Precision and recall per class, with the class names when the data set has names beyond digits.
-fn per_class_table(confusion: &ConfusionMatrix, dataset: KnownDataset) -> String {
+/// Precision and recall per class, with the class names when they are more than numbers.
+fn per_class_table(confusion: &ConfusionMatrix, classes: &Classes) -> String {
     let percent = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{:.2}%", 100.0 * v));
-    let names = dataset.class_names();
-    let name_width = if dataset.has_named_classes() {
-        names.iter().map(|n| n.len() + 1).max().unwrap_or(0)
-    } else {
+    let name_width = if classes.are_numbered() {
         0
+    } else {
+        classes.names().iter().map(|n| n.len() + 1).max().unwrap_or(0)
     };
     let mut text = format!(
         "{:>6} {:<name_width$}{:>8} {:>10} {:>10}",
         "class", "", "support", "precision", "recall"
     );
     for c in 0..confusion.classes() {
-        let support: u64 = confusion.counts[c].iter().sum();
         let name = if name_width > 0 {
-            names.get(c).copied().unwrap_or("")
+            classes.name(c).unwrap_or("")
         } else {
             ""
         };
         text += &format!(
-            "\n{c:>6} {name:<name_width$}{support:>8} {:>10} {:>10}",
+            "\n{c:>6} {name:<name_width$}{:>8} {:>10} {:>10}",
+            confusion.support(c),
             percent(confusion.precision(c)),
             percent(confusion.recall(c))
         );
@@ -214,15 +262,15 @@ fn per_class_table(confusion: &ConfusionMatrix, dataset: KnownDataset) -> String
     text
 }
 
-/// "0=T-shirt/top, 1=Trouser, ..." or "the digits 0-9".
-fn class_list(dataset: KnownDataset) -> String {
-    if !dataset.has_named_classes() {
-        return "the digits 0-9".to_owned();
+/// "0=T-shirt/top, 1=Trouser, ...", or "the digits 0-9" (MNIST), or "the classes 0-19".
+fn class_list(dataset: &DatasetId, classes: &Classes) -> String {
+    if classes.are_numbered() {
+        let what = if dataset.known() == Some(KnownDataset::Mnist) {
+            "digits"
+        } else {
+            "classes"
+        };
+        return format!("the {what} 0-{}", classes.len().saturating_sub(1));
     }
-    let names = dataset
-        .class_names()
-        .iter()
-        .enumerate()
-        .map(|(k, n)| format!("{k}={n}"));
-    names.collect::<Vec<_>>().join(", ")
+    classes.listing()
 }

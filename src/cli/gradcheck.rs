@@ -32,6 +32,9 @@ pub struct GradcheckArgs {
     /// Check one configuration with this dropout probability on the input (fixed masks)
     #[arg(long, value_parser = unit_interval)]
     pub input_dropout: Option<f64>,
+    /// Check one configuration with this many classes (outputs), such as a data set's [default: 3]
+    #[arg(long, value_parser = positive_usize)]
+    pub classes: Option<usize>,
     /// Finite-difference step
     #[arg(long, value_parser = positive_f64, default_value_t = DEFAULT_EPSILON)]
     pub eps: f64,
@@ -48,7 +51,7 @@ pub struct GradcheckArgs {
 
 /// Inputs and classes of the single-configuration net, as in the classic 3-5-3 check on 5 samples.
 const SINGLE_INPUTS: usize = 3;
-const SINGLE_CLASSES: usize = 3;
+const DEFAULT_CLASSES: usize = 3;
 const SINGLE_SAMPLES: usize = 5;
 
 impl GradcheckArgs {
@@ -59,7 +62,8 @@ impl GradcheckArgs {
             || self.loss.is_some()
             || self.l2.is_some()
             || self.dropout.is_some()
-            || self.input_dropout.is_some();
+            || self.input_dropout.is_some()
+            || self.classes.is_some();
         let loss = self
             .loss
             .unwrap_or(LossName::CrossEntropy)
@@ -69,7 +73,7 @@ impl GradcheckArgs {
         }
         let mut sizes = vec![SINGLE_INPUTS];
         sizes.extend(self.hidden.clone().unwrap_or_else(|| vec![5]));
-        sizes.push(SINGLE_CLASSES);
+        sizes.push(self.classes.unwrap_or(DEFAULT_CLASSES));
         Ok(vec![CheckConfig {
             sizes,
             activation: self.activation.unwrap_or(Activation::Sigmoid),
