@@ -22,6 +22,16 @@ use safetensors::SafeTensors;
 use safetensors::tensor::TensorView;
 use sha2::{Digest, Sha256};
 
+/// The input of the sample models: 2x2 images of `channels` channels.
+fn two_by_two(channels: usize, scaling: Scaling) -> InputSpec {
+    InputSpec {
+        rows: 2,
+        cols: 2,
+        channels,
+        scaling,
+    }
+}
+
 fn sample_model(loss: Loss) -> (Network<f32>, ModelInfo) {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let mut network = Network::new(&[4, 3, 2], Activation::Tanh, loss, Init::Xavier, &mut rng);
@@ -30,12 +40,7 @@ fn sample_model(loss: Loss) -> (Network<f32>, ModelInfo) {
     let info = ModelInfo {
         dataset: DatasetId::Files("pets".to_owned()),
         classes: Classes::named(vec!["cat".to_owned(), "dog".to_owned()]),
-        input: InputSpec {
-            rows: 2,
-            cols: 2,
-            channels: 1,
-            scaling: Scaling::Unit,
-        },
+        input: two_by_two(1, Scaling::Unit),
         training,
     };
     (network, info)
@@ -287,12 +292,7 @@ fn sample_checkpoint() -> (TrainConfig, TrainState<f32>, ModelInfo) {
     let info = ModelInfo {
         dataset: DatasetId::Files("zeros-and-ones".to_owned()),
         classes: Classes::numbered(2),
-        input: InputSpec {
-            rows: 2,
-            cols: 2,
-            channels: 1,
-            scaling: Scaling::Standard { mean: 0.13, std: 0.31 },
-        },
+        input: two_by_two(1, Scaling::Standard { mean: 0.13, std: 0.31 }),
         training: serde_json::json!({"seed": 11}).as_object().unwrap().clone(),
     };
     (config, state, info)
@@ -337,12 +337,7 @@ fn a_colour_model_records_its_channels_and_reads_back() {
     let info = ModelInfo {
         dataset: DatasetId::Files("swatches".to_owned()),
         classes: Classes::numbered(20),
-        input: InputSpec {
-            rows: 2,
-            cols: 2,
-            channels: 3,
-            scaling: Scaling::Unit,
-        },
+        input: two_by_two(3, Scaling::Unit),
         training: serde_json::Map::new(),
     };
     let bytes = encode(&network, &info);

@@ -26,6 +26,11 @@ use ndarray::Array2;
 use predicates::prelude::*;
 use serde_json::Value;
 
+/// `common::assert_tile_shows` for grey `pixels`, `width` per row.
+fn assert_tile_is_grey(picture: &RgbImage, layout: GridLayout, index: usize, pixels: &[u8], width: u32) {
+    common::assert_tile_shows(picture, layout, index, pixels, (width, 1));
+}
+
 fn decode(path: &Path) -> RgbImage {
     image::open(path)
         .unwrap_or_else(|e| panic!("{} is not a readable picture: {e}", path.display()))
@@ -34,22 +39,6 @@ fn decode(path: &Path) -> RgbImage {
 
 fn split(dir: &Path, split: Split) -> Dataset {
     load_split(&data_dir(Some(dir), KnownDataset::Mnist), split).unwrap()
-}
-
-/// Asserts that tile `index` of `picture` shows the grey `pixels` (`width` per row), each as a
-/// `layout.scale`-sided square.
-fn assert_tile_is_grey_image(picture: &RgbImage, layout: GridLayout, index: usize, pixels: &[u8], width: u32) {
-    let (x0, y0) = layout.tile_origin(index);
-    for (i, &p) in pixels.iter().enumerate() {
-        let (x, y) = (i as u32 % width, i as u32 / width);
-        for d in 0..layout.scale * layout.scale {
-            let (dx, dy) = (d % layout.scale, d / layout.scale);
-            let shown = picture
-                .get_pixel(x0 + x * layout.scale + dx, y0 + y * layout.scale + dy)
-                .0;
-            assert_eq!(shown, [p, p, p], "tile {index}, pixel ({x}, {y})");
-        }
-    }
 }
 
 /// The tiles of `picture` (laid out as `layout`, `count` of them) as grey pixel rows.
@@ -85,7 +74,7 @@ fn show_draws_the_chosen_digits_pixel_for_pixel() {
     assert_eq!(picture.dimensions(), layout.size());
     let test = split(data.path(), Split::Test);
     for k in 0..6 {
-        assert_tile_is_grey_image(&picture, layout, k, test.images().row(7 + k).as_slice().unwrap(), 10);
+        assert_tile_is_grey(&picture, layout, k, test.images().row(7 + k).as_slice().unwrap(), 10);
     }
 }
 
@@ -151,7 +140,7 @@ fn show_draws_real_mnist_digits_with_their_labels() {
     let layout = GridLayout::new(12, (28, 28), 4, 3, true);
     assert_eq!(picture.dimensions(), layout.size());
     for k in 0..12 {
-        assert_tile_is_grey_image(
+        assert_tile_is_grey(
             &picture,
             layout,
             k,
@@ -545,7 +534,7 @@ fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
     let layout = GridLayout::new(12, (10, 10), 10, 3, true);
     assert_eq!(picture.dimensions(), layout.size());
     for (k, &i) in wrong.iter().take(12).enumerate() {
-        assert_tile_is_grey_image(&picture, layout, k, test.images().row(i).as_slice().unwrap(), 10);
+        assert_tile_is_grey(&picture, layout, k, test.images().row(i).as_slice().unwrap(), 10);
     }
     // Whole files only: no temporary files are left beside them.
     let names: Vec<String> = fs::read_dir(work.path())

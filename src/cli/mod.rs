@@ -24,7 +24,7 @@ use clap::{Parser, Subcommand};
 
 use crate::parallel;
 
-pub use data::{DataArgs, data_dir};
+pub use data::{DataArgs, data_dir, files_dir};
 pub use download::DownloadCommandArgs;
 pub use eval::EvalArgs;
 pub use fetch::DownloadArgs;

@@ -275,3 +275,29 @@ pub fn write_banded_split(
     )
     .unwrap();
 }
+
+/// Asserts that tile `index` of `picture` (laid out as `layout`) shows the image `pixels` (`width`
+/// per row, `channels` values per pixel: 1 grey, 3 RGB), each pixel a `layout.scale`-sided square.
+pub fn assert_tile_shows(
+    picture: &image::RgbImage,
+    layout: mlp::viz::grid::GridLayout,
+    index: usize,
+    pixels: &[u8],
+    (width, channels): (u32, usize),
+) {
+    let (x0, y0) = layout.tile_origin(index);
+    for (i, value) in pixels.chunks(channels).enumerate() {
+        let expected = match value {
+            &[r, g, b] => [r, g, b],
+            _ => [value[0]; 3],
+        };
+        let (x, y) = (i as u32 % width, i as u32 / width);
+        for d in 0..layout.scale * layout.scale {
+            let (dx, dy) = (d % layout.scale, d / layout.scale);
+            let shown = picture
+                .get_pixel(x0 + x * layout.scale + dx, y0 + y * layout.scale + dy)
+                .0;
+            assert_eq!(shown, expected, "tile {index}, pixel ({x}, {y})");
+        }
+    }
+}
