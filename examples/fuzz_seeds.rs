@@ -9,7 +9,8 @@ use std::path::Path;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use mlp::data::catalog::KnownDataset;
+use mlp::data::catalog::{DatasetId, KnownDataset};
+use mlp::data::classes::Classes;
 use mlp::data::idx::{IdxArray, IdxData, encode_idx};
 use mlp::data::scaling::Scaling;
 use mlp::model_file::{InputSpec, ModelInfo, encode, encode_checkpoint};
@@ -70,11 +71,13 @@ fn main() -> std::io::Result<()> {
         ),
     ];
     let training = serde_json::json!({"seed": 1, "epochs_completed": 1});
-    let info = |dataset, scaling| ModelInfo {
-        dataset,
+    let info = |dataset: KnownDataset, scaling, outputs: usize| ModelInfo {
+        dataset: DatasetId::Known(dataset),
+        classes: Classes::named(dataset.class_names()[..outputs].iter().map(|&n| n.to_owned()).collect()),
         input: InputSpec {
             rows: 2,
             cols: 2,
+            channels: 1,
             scaling,
         },
         training: training.as_object().cloned().unwrap_or_default(),
@@ -83,7 +86,7 @@ fn main() -> std::io::Result<()> {
         let network = Network::<f32>::new(&sizes, Activation::Relu, loss, Init::He, &mut rng);
         fs::write(
             model_dir.join(format!("{name}.bin")),
-            encode(&network, &info(dataset, scaling)),
+            encode(&network, &info(dataset, scaling, network.outputs())),
         )?;
     }
 
@@ -106,7 +109,7 @@ fn main() -> std::io::Result<()> {
     let state = TrainState::new(network, config.optimizer, rng, 5);
     fs::write(
         model_dir.join("checkpoint-momentum.bin"),
-        encode_checkpoint(&config, &state, &info(KnownDataset::Mnist, Scaling::Unit)),
+        encode_checkpoint(&config, &state, &info(KnownDataset::Mnist, Scaling::Unit, 2)),
     )?;
     println!("wrote the seeds under {}", root.display());
     Ok(())

@@ -214,14 +214,21 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-    use crate::data::dataset::Dataset;
+    use crate::data::classes::Classes;
+    use crate::data::dataset::{Dataset, ImageSize};
     use crate::data::scaling::Scaling;
-    use crate::data::split::CLASSES;
+
+    const CLASSES: usize = 10;
 
     fn digits() -> Dataset {
         // Rows of mostly zeros: one bright pixel each.
         let images = Array2::from_shape_fn((6, 16), |(i, j)| u8::from(i == j) * 200);
-        Dataset::new(images, (0..6).map(|i| i as u8).collect(), 4, 4)
+        Dataset::new(
+            images,
+            (0..6).collect(),
+            ImageSize::grey(4, 4),
+            Classes::numbered(CLASSES),
+        )
     }
 
     #[test]

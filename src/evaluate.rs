@@ -8,7 +8,6 @@ use rayon::prelude::*;
 
 use crate::batch::Batch;
 use crate::data::dataset::Dataset;
-use crate::data::split::CLASSES;
 use crate::float::Float;
 use crate::metrics::{Accuracy, ConfusionMatrix};
 use crate::nn::Network;
@@ -33,11 +32,14 @@ impl Evaluation {
     }
 }
 
-/// Loss and confusion matrix of `network` over every sample of `data`.
+/// Loss and confusion matrix of `network` over every sample of `data`, whose classes are the
+/// network's outputs.
 ///
 /// The blocks run side by side on the current thread pool, each worker with its own buffers; the
 /// blocks' losses are then added in block order, so the result does not depend on the thread count.
 pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
+    let classes = network.outputs();
+    assert_eq!(data.classes().len(), classes, "a network has an output per class");
     let block = EVAL_BLOCK_ROWS.min(data.len()).max(1);
     let indices: Vec<usize> = (0..data.len()).collect();
     let blocks: Vec<(f64, Vec<usize>)> = indices
@@ -46,7 +48,7 @@ pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
         // they would grow by copies), rather than a piece per block.
         .with_min_len(data.len().div_ceil(block).div_ceil(2 * rayon::current_num_threads()))
         .map_init(
-            || (Batch::with_room(block, data.features(), CLASSES), network.trace(block)),
+            || (Batch::with_room(block, data.features(), classes), network.trace(block)),
             |(batch, trace), chunk| {
                 batch.gather(data, chunk);
                 let logits = network.forward(batch.input(), trace);
@@ -56,13 +58,13 @@ pub fn evaluate<F: Float>(network: &Network<F>, data: &Dataset) -> Evaluation {
         )
         .collect();
 
-    let mut confusion = ConfusionMatrix::new(CLASSES);
+    let mut confusion = ConfusionMatrix::new(classes);
     let mut total_loss = 0.0;
     let mut predictions = Vec::with_capacity(data.len());
     for (chunk, (loss, predicted)) in indices.chunks(block).zip(blocks) {
         total_loss += loss;
         for (&i, predicted) in chunk.iter().zip(predicted) {
-            confusion.record(usize::from(data.labels[i]), predicted);
+            confusion.record(usize::from(data.labels()[i]), predicted);
             predictions.push(predicted);
         }
     }

@@ -2,7 +2,10 @@
 //! already in the model's format; each scaled as the model was trained, and its top classes.
 //!
 //! An IDX batch is u8 images of the model's size, (samples, rows, cols) or one (rows, cols), used
-//! as they are: it is how MNIST itself is stored, so those need no preprocessing.
+//! as they are: it is how MNIST itself is stored, so those need no preprocessing. A colour model
+//! (3 channels) takes IDX images of (samples, rows, cols, 3) or (rows, cols, 3), and pictures in
+//! colour resized to its rows x cols as they are: the MNIST-style steps (inverting, cropping to the
+//! ink, centring) are for digits, not photographs.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,8 +13,9 @@ use std::path::{Path, PathBuf};
 use image::ImageFormat;
 use ndarray::Array2;
 
+use crate::data::dataset::ImageSize;
 use crate::data::idx::{IdxData, parse_idx};
-use crate::data::preprocess::{PictureError, decode_picture, mnist_style};
+use crate::data::preprocess::{PictureError, colour_resized, decode_picture, mnist_style};
 use crate::data::scaling::Scaling;
 use crate::nn::Network;
 use crate::nn::loss::OutputActivation;
@@ -21,9 +25,10 @@ use crate::nn::loss::OutputActivation;
 pub struct Input {
     /// The file, with `[i]` for the i-th image of an IDX batch.
     pub name: String,
-    /// rows * cols pixels, 0 to 255, ink bright.
+    /// rows * cols * channels values, 0 to 255, ink bright (channel last).
     pub pixels: Vec<u8>,
-    /// For pictures, whether dark ink on light paper was inverted; `None` for IDX images.
+    /// For grey pictures, whether dark ink on light paper was inverted; `None` for IDX images and
+    /// colour pictures, which are used as they are.
     pub inverted: Option<bool>,
 }
 
@@ -45,9 +50,10 @@ pub struct Ranked {
     pub output: f64,
 }
 
-/// The images in the file `path` for a network taking `rows` x `cols` images: one for a picture
+/// The images in the file `path` for a network taking images of `size`: one for a picture
 /// (found by its content: PNG, JPEG or PGM), every one of an IDX batch (gzip or raw).
-pub fn read_inputs(path: &Path, rows: usize, cols: usize) -> Result<Vec<Input>, InputError> {
+pub fn read_inputs(path: &Path, size: ImageSize) -> Result<Vec<Input>, InputError> {
+    let ImageSize { rows, cols, channels } = size;
     let bytes = fs::read(path).map_err(|source| InputError::Read {
         path: path.to_owned(),
         source,
@@ -61,6 +67,13 @@ pub fn read_inputs(path: &Path, rows: usize, cols: usize) -> Result<Vec<Input>, 
         if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Pnm) {
             return Err(unusable(format!("a {format:?} picture; mlp reads PNG, JPEG and PGM")));
         }
+        if channels == 3 {
+            return Ok(vec![Input {
+                name,
+                pixels: colour_resized(&bytes, rows, cols, path)?,
+                inverted: None,
+            }]);
+        }
         let prepared = mnist_style(&decode_picture(&bytes, path)?, rows, cols, path)?;
         return Ok(vec![Input {
             name,
@@ -70,14 +83,17 @@ pub fn read_inputs(path: &Path, rows: usize, cols: usize) -> Result<Vec<Input>, 
     }
     let array =
         parse_idx(&bytes).map_err(|e| unusable(format!("neither a PNG, JPEG or PGM picture nor an IDX file ({e})")))?;
-    let (count, shape) = match array.dims[..] {
-        [n, r, c] => (n, (r, c)),
-        [r, c] => (1, (r, c)),
+    let (count, shape) = match (&array.dims[..], channels) {
+        (&[n, r, c], 1) | (&[n, r, c, 3], 3) => (n, (r, c)),
+        (&[r, c], 1) | (&[r, c, 3], 3) => (1, (r, c)),
         _ => {
             let dims = &array.dims;
-            return Err(unusable(format!(
-                "IDX of dimensions {dims:?}; expected images (samples, rows, cols)"
-            )));
+            let expected = if channels == 3 {
+                "colour images (samples, rows, cols, 3)"
+            } else {
+                "images (samples, rows, cols)"
+            };
+            return Err(unusable(format!("IDX of dimensions {dims:?}; expected {expected}")));
         }
     };
     let IdxData::U8(pixels) = array.data else {
@@ -92,7 +108,7 @@ pub fn read_inputs(path: &Path, rows: usize, cols: usize) -> Result<Vec<Input>, 
         )));
     }
     Ok(pixels
-        .chunks(rows * cols)
+        .chunks(size.values())
         .take(count)
         .enumerate()
         .map(|(i, image)| Input {

@@ -44,11 +44,11 @@ pub struct ModelSummary {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DatasetSummary {
-    /// As `--dataset` spells it.
-    pub name: &'static str,
-    pub title: &'static str,
+    /// As `--dataset` spells it, or the name of the files the model was trained on.
+    pub name: String,
+    pub title: String,
     /// What output k means, for each k.
-    pub classes: Vec<&'static str>,
+    pub classes: Vec<String>,
 }
 
 /// One dense layer: z = x·W + b, then its activation.
@@ -137,6 +137,7 @@ impl ModelSummary {
             })
             .collect();
         let dataset = model.info.dataset;
+        let classes = model.info.classes.names().to_vec();
         let recorded = model.info.training;
         let (spec, not_a_run) = match serde_json::from_value::<RunSpec>(serde_json::Value::Object(recorded.clone())) {
             Ok(spec) => (Some(spec), None),
@@ -167,9 +168,9 @@ impl ModelSummary {
             checksum_verifies: checksum.verifies(),
             checksum,
             dataset: DatasetSummary {
-                name: dataset.name(),
-                title: dataset.title(),
-                classes: dataset.class_names().iter().take(network.outputs()).copied().collect(),
+                name: dataset.name().to_owned(),
+                title: dataset.title().to_owned(),
+                classes,
             },
             layers,
             parameters: network.parameter_count(),

@@ -205,7 +205,7 @@ fn finds_every_usual_spelling_compressed_or_not() {
         let set = load_split(&data_dir(dir.path()), Split::Train).unwrap();
         assert_eq!((set.len(), set.rows, set.cols), (1, 2, 2));
         assert_eq!(set.images().row(0).to_vec(), vec![0, 64, 128, 255]);
-        assert_eq!(set.labels, vec![7]);
+        assert_eq!(set.labels(), [7]);
     }
 }
 
@@ -242,7 +242,7 @@ fn image_and_label_counts_must_agree() {
         &idx_bytes(0x08, &[3, 1, 1], &[1, 2, 3]),
         &idx_bytes(0x08, &[2], &[0, 1]),
     );
-    let error = Dataset::from_files(&i, &l).unwrap_err();
+    let error = Dataset::from_files(&i, &l, None).unwrap_err();
     assert!(matches!(
         error,
         DataError::CountMismatch {
@@ -258,16 +258,67 @@ fn image_and_label_counts_must_agree() {
 }
 
 #[test]
-fn labels_outside_the_class_range_are_rejected() {
+fn labels_outside_a_known_sets_classes_are_rejected() {
     let (_dir, i, l) = pair(
         &idx_bytes(0x08, &[3, 1, 1], &[1, 2, 3]),
         &idx_bytes(0x08, &[3], &[0, 9, 10]),
     );
-    let message = Dataset::from_files(&i, &l).unwrap_err().to_string();
+    let digits = KnownDataset::Mnist.classes();
+    let message = Dataset::from_files(&i, &l, Some(&digits)).unwrap_err().to_string();
     assert!(
-        message.contains("labels.idx") && message.contains("label 10 of sample 2"),
+        message.contains("labels.idx") && message.contains("label 10 of sample 2 is outside the class range 0..=9"),
         "{message}"
     );
+    // Read as files of their own, the same labels make eleven classes.
+    let set = Dataset::from_files(&i, &l, None).unwrap();
+    assert_eq!(set.classes().len(), 11);
+    assert_eq!(set.empty_classes(), (1..9).collect::<Vec<_>>());
+}
+
+#[test]
+fn labels_of_every_integer_type_up_to_65535_are_classes() {
+    let images = idx_bytes(0x08, &[3, 1, 1], &[1, 2, 3]);
+    for (labels, largest) in [
+        (common::label_idx(0x0B, &[0, 299, 17]), 299),
+        (common::label_idx(0x0C, &[65_535, 0, 3]), 65_535),
+        (idx_bytes(0x09, &[3], &[0, 5, 127]), 127),
+    ] {
+        let (_dir, i, l) = pair(&images, &labels);
+        let set = Dataset::from_files(&i, &l, None).unwrap();
+        assert_eq!(set.classes().len(), largest + 1);
+        assert!(set.classes().are_numbered());
+    }
+    for (labels, value) in [
+        (idx_bytes(0x09, &[2], &[0, 0xff]), "-1"),
+        (common::label_idx(0x0C, &[65_536, 0]), "65536"),
+    ] {
+        let (_dir, i, l) = pair(&idx_bytes(0x08, &[2, 1, 1], &[1, 2]), &labels);
+        let message = Dataset::from_files(&i, &l, None).unwrap_err().to_string();
+        assert!(
+            message.contains("labels.idx") && message.contains(&format!("label {value} of sample")),
+            "{message}"
+        );
+        assert!(message.contains("is not a class number (0 to 65535)"), "{message}");
+    }
+}
+
+#[test]
+fn colour_images_are_read_channel_last() {
+    // Two 1x2 RGB images: the second's pixels are red and blue.
+    let pixels = [1, 2, 3, 4, 5, 6, 255, 0, 0, 0, 0, 255];
+    let (_dir, i, l) = pair(
+        &idx_bytes(0x08, &[2, 1, 2, 3], &pixels),
+        &idx_bytes(0x08, &[2], &[1, 0]),
+    );
+    let set = Dataset::from_files(&i, &l, None).unwrap();
+    assert_eq!((set.rows, set.cols, set.channels, set.features()), (1, 2, 3, 6));
+    assert_eq!(set.images().row(1).to_vec(), vec![255, 0, 0, 0, 0, 255]);
+    // One channel last is grey; two channels are neither.
+    let (_dir, i, l) = pair(&idx_bytes(0x08, &[1, 1, 2, 1], &[7, 8]), &idx_bytes(0x08, &[1], &[0]));
+    assert_eq!(Dataset::from_files(&i, &l, None).unwrap().channels, 1);
+    let (_dir, i, l) = pair(&idx_bytes(0x08, &[1, 1, 1, 2], &[7, 8]), &idx_bytes(0x08, &[1], &[0]));
+    let message = Dataset::from_files(&i, &l, None).unwrap_err().to_string();
+    assert!(message.contains("1 or 3 channels last"), "{message}");
 }
 
 #[test]
@@ -276,7 +327,7 @@ fn images_and_labels_of_the_wrong_shape_or_type_are_rejected() {
         &idx_bytes(0x08, &[3, 1], &[1, 2, 3]),
         &idx_bytes(0x08, &[3], &[0, 1, 2]),
     );
-    let message = Dataset::from_files(&i, &l).unwrap_err().to_string();
+    let message = Dataset::from_files(&i, &l, None).unwrap_err().to_string();
     assert!(
         message.contains("images.idx") && message.contains("expected u8 images of 3 dimensions"),
         "{message}"
@@ -284,11 +335,13 @@ fn images_and_labels_of_the_wrong_shape_or_type_are_rejected() {
 
     let (_dir, i, l) = pair(
         &idx_bytes(0x08, &[1, 1, 1], &[1]),
-        &idx_bytes(0x0C, &[1], &[0, 0, 0, 1]),
+        &idx_bytes(0x0D, &[1], &1.0f32.to_be_bytes()),
     );
-    let message = Dataset::from_files(&i, &l).unwrap_err().to_string();
+    let message = Dataset::from_files(&i, &l, None).unwrap_err().to_string();
     assert!(
-        message.contains("labels.idx") && message.contains("32-bit integer"),
+        message.contains("labels.idx")
+            && message.contains("expected integer labels")
+            && message.contains("32-bit float"),
         "{message}"
     );
 }
@@ -302,7 +355,8 @@ fn real_mnist_loads_with_the_published_shapes() {
     assert_eq!((train.len(), train.rows, train.cols), (60_000, 28, 28));
     assert_eq!(test.len(), 10_000);
     // The first training labels of MNIST are 5, 0, 4, 1, 9 (as every tutorial shows).
-    assert_eq!(&train.labels[..5], &[5, 0, 4, 1, 9]);
+    assert_eq!(&train.labels()[..5], &[5, 0, 4, 1, 9]);
+    assert_eq!((train.classes(), train.channels), (&KnownDataset::Mnist.classes(), 1));
     // Pixel mean on [0, 1] is 0.1307 (../shared/data/README.md).
     let mean = train.images().iter().map(|&p| f64::from(p)).sum::<f64>() / (train.images().len() as f64 * 255.0);
     assert!((mean - 0.1307).abs() < 1e-4, "mean {mean}");

@@ -83,7 +83,7 @@ fn a_finished_run_shows_its_format_layers_settings_and_final_test_accuracy() {
     ];
     expected.sort_unstable();
     assert_eq!(keys, expected);
-    assert_eq!(json["format_version"], 2);
+    assert_eq!(json["format_version"], 3);
     assert_eq!(json["checksum_verifies"], true);
     assert_eq!(json["checksum"]["key"], "sha256");
     assert_eq!(json["checksum"]["recorded"], json["checksum"]["computed"]);
@@ -142,7 +142,7 @@ fn a_finished_run_shows_its_format_layers_settings_and_final_test_accuracy() {
 
     let text = info_text(&model);
     for line in [
-        "mlp model, format version 2, checksum (sha256) verifies",
+        "mlp model, format version 3, checksum (sha256) verifies",
         "data set: MNIST (mnist), 10 classes: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9",
         "input: 10x10 pixels, x = pixel/255 (unit scaling)",
         "    1     100       8  relu                808",

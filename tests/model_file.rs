@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::fs;
 
-use mlp::data::catalog::KnownDataset;
+use mlp::data::catalog::{DatasetId, KnownDataset};
+use mlp::data::classes::Classes;
 use mlp::data::scaling::Scaling;
 use mlp::history::{EpochRecord, History};
 use mlp::metrics::Accuracy;
@@ -21,18 +22,25 @@ use safetensors::SafeTensors;
 use safetensors::tensor::TensorView;
 use sha2::{Digest, Sha256};
 
+/// The input of the sample models: 2x2 images of `channels` channels.
+fn two_by_two(channels: usize, scaling: Scaling) -> InputSpec {
+    InputSpec {
+        rows: 2,
+        cols: 2,
+        channels,
+        scaling,
+    }
+}
+
 fn sample_model(loss: Loss) -> (Network<f32>, ModelInfo) {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let mut network = Network::new(&[4, 3, 2], Activation::Tanh, loss, Init::Xavier, &mut rng);
     network.layers[0].bias[1] = 0.25;
     let training = serde_json::json!({"seed": 5, "lr": 0.5}).as_object().unwrap().clone();
     let info = ModelInfo {
-        dataset: KnownDataset::FashionMnist,
-        input: InputSpec {
-            rows: 2,
-            cols: 2,
-            scaling: Scaling::Unit,
-        },
+        dataset: DatasetId::Files("pets".to_owned()),
+        classes: Classes::named(vec!["cat".to_owned(), "dog".to_owned()]),
+        input: two_by_two(1, Scaling::Unit),
         training,
     };
     (network, info)
@@ -75,13 +83,16 @@ fn the_file_is_plain_safetensors_with_documented_names_shapes_and_metadata() {
     let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
     let metadata = header.metadata().as_ref().unwrap();
     assert_eq!(metadata["format"], "mlp");
-    assert_eq!(metadata["format_version"], "2");
+    assert_eq!(metadata["format_version"], "3");
     assert_eq!(metadata["layer_sizes"], "[4,3,2]");
     assert_eq!(metadata["activation"], "tanh");
     assert_eq!(metadata["loss"], "cross-entropy");
     assert_eq!(metadata["output_activation"], "softmax");
     assert_eq!(metadata["classes"], "2");
-    assert_eq!(metadata["dataset"], "fashion-mnist");
+    assert_eq!(metadata["class_names"], r#"["cat","dog"]"#);
+    assert_eq!(metadata["dataset"], "pets");
+    // Grey input records no channels, as files did before colour.
+    assert_eq!(metadata["input"], r#"{"rows":2,"cols":2,"scaling":"unit"}"#);
     assert_eq!(metadata["sha256"].len(), 64);
 }
 
@@ -135,10 +146,10 @@ fn foreign_future_and_inconsistent_files_get_clear_errors() {
     assert!(matches!(decode_error(&foreign), ModelFormatError::Foreign));
 
     let future = with_metadata(|m| {
-        m.insert("format_version".into(), "3".into());
+        m.insert("format_version".into(), "4".into());
     });
     let error = decode_error(&future);
-    assert!(matches!(error, ModelFormatError::FutureVersion(3)));
+    assert!(matches!(error, ModelFormatError::FutureVersion(4)));
     assert!(error.to_string().contains("newer than this mlp reads"));
 
     type Edit = fn(&mut HashMap<String, String>);
@@ -160,11 +171,38 @@ fn foreign_future_and_inconsistent_files_get_clear_errors() {
             |m| drop(m.insert("classes".into(), "10".into())),
             "does not match the output size 2",
         ),
+        (|m| drop(m.remove("dataset")), "metadata has no `dataset`"),
+        (|m| drop(m.remove("class_names")), "metadata has no `class_names`"),
         (
-            |m| drop(m.insert("dataset".into(), "cifar10".into())),
+            |m| drop(m.insert("class_names".into(), r#"["cat"]"#.into())),
+            "1 class_names for 2 outputs",
+        ),
+        (
+            |m| {
+                drop(m.insert(
+                    "input".into(),
+                    r#"{"rows":1,"cols":2,"channels":2,"scaling":"unit"}"#.into(),
+                ))
+            },
+            "input of 2 channels",
+        ),
+        (
+            |m| {
+                drop(m.insert(
+                    "input".into(),
+                    r#"{"rows":2,"cols":2,"channels":3,"scaling":"unit"}"#.into(),
+                ))
+            },
+            "input 2x2x3 does not match 4 inputs",
+        ),
+        // Before version 3 the data set names the classes, so it must be a known one.
+        (
+            |m| {
+                m.insert("format_version".into(), "2".into());
+                m.insert("dataset".into(), "cifar10".into());
+            },
             "unknown dataset `cifar10`",
         ),
-        (|m| drop(m.remove("dataset")), "metadata has no `dataset`"),
     ];
     for (edit, expected) in cases {
         let message = decode_error(&with_metadata(edit)).to_string();
@@ -252,12 +290,9 @@ fn sample_checkpoint() -> (TrainConfig, TrainState<f32>, ModelInfo) {
         }],
     };
     let info = ModelInfo {
-        dataset: KnownDataset::Mnist,
-        input: InputSpec {
-            rows: 2,
-            cols: 2,
-            scaling: Scaling::Standard { mean: 0.13, std: 0.31 },
-        },
+        dataset: DatasetId::Files("zeros-and-ones".to_owned()),
+        classes: Classes::numbered(2),
+        input: two_by_two(1, Scaling::Standard { mean: 0.13, std: 0.31 }),
         training: serde_json::json!({"seed": 11}).as_object().unwrap().clone(),
     };
     (config, state, info)
@@ -267,21 +302,23 @@ fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The digests were taken from the code at 9ad7c3e, before the model file became a folder: the
-/// files written must stay byte for byte the same.
+/// The digests were taken from the code at 9ad7c3e, before the model file became a folder, and
+/// taken again for format version 3 (class names, channels; the sample models' data sets made
+/// files of their own, as their two classes are not MNIST's ten): the files written must stay
+/// byte for byte the same.
 #[test]
 fn the_bytes_written_stay_the_same() {
     let (network, info) = sample_model(Loss::CrossEntropy);
     assert_eq!(
         sha256_hex(&encode(&network, &info)),
-        "3c2b6f7e2d8593774770338a7ffe6b911f7f657bfd3267a61f54656dda6bfe6d"
+        "f0f41e2807bca5de2439295401a240992e41440bedaa90a2fa93bf9e59988edd"
     );
 
     let (config, state, info) = sample_checkpoint();
     let bytes = encode_checkpoint(&config, &state, &info);
     assert_eq!(
         sha256_hex(&bytes),
-        "a9b5fbc761d8e968754e3d2ac2feaf82b10298f49ad77c2bcc5bf53d0e217190"
+        "47eb0a99b8b5d007eb8244c24b4bfc72d0227163195e191fcd675b21dcb7af98"
     );
     // What is read back writes the same bytes again.
     let (model, checkpoint) = decode_checkpoint(&bytes).unwrap();
@@ -291,4 +328,42 @@ fn the_bytes_written_stay_the_same() {
         encode_checkpoint(&checkpoint.config, &checkpoint.state, &model.info),
         bytes
     );
+}
+
+#[test]
+fn a_colour_model_records_its_channels_and_reads_back() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let network = Network::new(&[12, 3, 20], Activation::Relu, Loss::CrossEntropy, Init::He, &mut rng);
+    let info = ModelInfo {
+        dataset: DatasetId::Files("swatches".to_owned()),
+        classes: Classes::numbered(20),
+        input: two_by_two(3, Scaling::Unit),
+        training: serde_json::Map::new(),
+    };
+    let bytes = encode(&network, &info);
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let metadata = header.metadata().as_ref().unwrap();
+    assert_eq!(
+        metadata["input"],
+        r#"{"rows":2,"cols":2,"channels":3,"scaling":"unit"}"#
+    );
+    assert_eq!(metadata["classes"], "20");
+    let model = decode(&bytes).unwrap();
+    assert_eq!((model.network, model.info), (network, info));
+}
+
+/// A version 2 file, written by `mlp train --dataset fashion-mnist` at 2db6058 (before class names
+/// and colour) on a 10x10 made-up set: hidden 6, adam, 2 epochs, 20 validation images.
+#[test]
+fn a_version_2_file_still_loads_with_its_data_sets_class_names() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/model-v2.safetensors");
+    let inspection = model_file::inspect(&path).unwrap();
+    assert_eq!(inspection.version, 2);
+    assert!(inspection.checksum.verifies());
+    let (model, checkpoint) = model_file::load_checkpoint(&path).unwrap();
+    assert_eq!(model.info.dataset, DatasetId::Known(KnownDataset::FashionMnist));
+    assert_eq!(model.info.classes, KnownDataset::FashionMnist.classes());
+    assert_eq!((model.info.input.size().values(), model.info.input.channels), (100, 1));
+    assert_eq!(model.network.sizes(), vec![100, 6, 10]);
+    assert_eq!(checkpoint.expect("a checkpoint").state.epoch, 2);
 }

@@ -12,7 +12,7 @@ use image::RgbImage;
 use mlp::cli::data_dir;
 use mlp::data::catalog::KnownDataset;
 use mlp::data::dataset::{Dataset, load_split};
-use mlp::data::split::{CLASSES, Split};
+use mlp::data::split::Split;
 use mlp::history::{Curves, EpochRecord, History};
 use mlp::metrics::Accuracy;
 use mlp::model_file;
@@ -26,6 +26,11 @@ use ndarray::Array2;
 use predicates::prelude::*;
 use serde_json::Value;
 
+/// `common::assert_tile_shows` for grey `pixels`, `width` per row.
+fn assert_tile_is_grey(picture: &RgbImage, layout: GridLayout, index: usize, pixels: &[u8], width: u32) {
+    common::assert_tile_shows(picture, layout, index, pixels, (width, 1));
+}
+
 fn decode(path: &Path) -> RgbImage {
     image::open(path)
         .unwrap_or_else(|e| panic!("{} is not a readable picture: {e}", path.display()))
@@ -34,22 +39,6 @@ fn decode(path: &Path) -> RgbImage {
 
 fn split(dir: &Path, split: Split) -> Dataset {
     load_split(&data_dir(Some(dir), KnownDataset::Mnist), split).unwrap()
-}
-
-/// Asserts that tile `index` of `picture` shows the grey `pixels` (`width` per row), each as a
-/// `layout.scale`-sided square.
-fn assert_tile_is_grey_image(picture: &RgbImage, layout: GridLayout, index: usize, pixels: &[u8], width: u32) {
-    let (x0, y0) = layout.tile_origin(index);
-    for (i, &p) in pixels.iter().enumerate() {
-        let (x, y) = (i as u32 % width, i as u32 / width);
-        for d in 0..layout.scale * layout.scale {
-            let (dx, dy) = (d % layout.scale, d / layout.scale);
-            let shown = picture
-                .get_pixel(x0 + x * layout.scale + dx, y0 + y * layout.scale + dy)
-                .0;
-            assert_eq!(shown, [p, p, p], "tile {index}, pixel ({x}, {y})");
-        }
-    }
 }
 
 /// The tiles of `picture` (laid out as `layout`, `count` of them) as grey pixel rows.
@@ -85,7 +74,7 @@ fn show_draws_the_chosen_digits_pixel_for_pixel() {
     assert_eq!(picture.dimensions(), layout.size());
     let test = split(data.path(), Split::Test);
     for k in 0..6 {
-        assert_tile_is_grey_image(&picture, layout, k, test.images().row(7 + k).as_slice().unwrap(), 10);
+        assert_tile_is_grey(&picture, layout, k, test.images().row(7 + k).as_slice().unwrap(), 10);
     }
 }
 
@@ -141,7 +130,7 @@ fn show_draws_real_mnist_digits_with_their_labels() {
         .assert()
         .success();
     let train = split(&mnist, Split::Train);
-    let labels: Vec<String> = (1000..1012).map(|i| train.labels[i].to_string()).collect();
+    let labels: Vec<String> = (1000..1012).map(|i| train.labels()[i].to_string()).collect();
     let expected = labels
         .chunks(4)
         .map(|row| format!("  {}\n", row.join(" ")))
@@ -151,7 +140,7 @@ fn show_draws_real_mnist_digits_with_their_labels() {
     let layout = GridLayout::new(12, (28, 28), 4, 3, true);
     assert_eq!(picture.dimensions(), layout.size());
     for k in 0..12 {
-        assert_tile_is_grey_image(
+        assert_tile_is_grey(
             &picture,
             layout,
             k,
@@ -479,6 +468,7 @@ fn train_plot_draws_the_run_s_own_history() {
 
 #[test]
 fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
+    const CLASSES: usize = 10;
     let data = common::tiny_mnist(100, 40);
     let work = tempfile::tempdir().unwrap();
     // Barely trained, so that it makes mistakes.
@@ -503,7 +493,7 @@ fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
         .map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect())
         .collect();
     let heat = decode(&confusion);
-    let layout = HeatmapLayout { classes: CLASSES };
+    let layout = HeatmapLayout::new(CLASSES);
     assert_eq!(heat.dimensions(), layout.size());
     let largest = heatmap::largest_confusion(&counts);
     for truth in 0..CLASSES {
@@ -527,7 +517,7 @@ fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
     test.gather(&all, x.view_mut(), t.view_mut());
     let wrong: Vec<usize> = argmax_rows(network.predict(x.view()).view())
         .enumerate()
-        .filter(|&(i, p)| p != usize::from(test.labels[i]))
+        .filter(|&(i, p)| p != usize::from(test.labels()[i]))
         .map(|(i, _)| i)
         .collect();
     let misclassified: u64 = (0..CLASSES)
@@ -544,7 +534,7 @@ fn eval_draws_the_misclassified_digits_and_the_confusion_heat_map() {
     let layout = GridLayout::new(12, (10, 10), 10, 3, true);
     assert_eq!(picture.dimensions(), layout.size());
     for (k, &i) in wrong.iter().take(12).enumerate() {
-        assert_tile_is_grey_image(&picture, layout, k, test.images().row(i).as_slice().unwrap(), 10);
+        assert_tile_is_grey(&picture, layout, k, test.images().row(i).as_slice().unwrap(), 10);
     }
     // Whole files only: no temporary files are left beside them.
     let names: Vec<String> = fs::read_dir(work.path())

@@ -14,7 +14,7 @@ use image::imageops::{self, FilterType};
 use image::{GrayImage, ImageEncoder, Luma, Rgb, RgbImage};
 use mlp::cli::data_dir;
 use mlp::data::catalog::KnownDataset;
-use mlp::data::dataset::{Dataset, load_split};
+use mlp::data::dataset::{Dataset, ImageSize, load_split};
 use mlp::data::split::Split;
 use mlp::predict::read_inputs;
 use mlp::viz::grid::GridLayout;
@@ -117,7 +117,7 @@ fn accuracy(classes: &[usize], test: &Dataset) -> f64 {
     let right = classes
         .iter()
         .enumerate()
-        .filter(|&(i, &c)| c == usize::from(test.labels[i]))
+        .filter(|&(i, &c)| c == usize::from(test.labels()[i]))
         .count();
     100.0 * right as f64 / classes.len() as f64
 }
@@ -194,7 +194,7 @@ fn predict_prints_the_top_classes_and_shows_what_the_network_saw() {
     assert!(probabilities.windows(2).all(|w| w[0] >= w[1]), "{probabilities:?}");
     assert!(probabilities.iter().sum::<f64>() <= 1.0 + 1e-6);
 
-    let seen = &read_inputs(&picture, 10, 10).unwrap()[0].pixels;
+    let seen = &read_inputs(&picture, ImageSize::grey(10, 10)).unwrap()[0].pixels;
     let ink_rows = (0..10)
         .filter(|r| seen[r * 10..(r + 1) * 10].iter().any(|&p| p > 0))
         .count();

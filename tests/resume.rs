@@ -9,8 +9,9 @@ use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use mlp::data::augment::Augment;
-use mlp::data::catalog::KnownDataset;
-use mlp::data::dataset::Dataset;
+use mlp::data::catalog::{DatasetId, KnownDataset};
+use mlp::data::classes::{Classes, Label};
+use mlp::data::dataset::{Dataset, ImageSize};
 use mlp::data::scaling::Scaling;
 use mlp::model_file::{self, InputSpec, ModelInfo, decode_checkpoint, encode_checkpoint};
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
@@ -27,7 +28,7 @@ fn images(n: usize, offset: usize) -> Dataset {
     let mut labels = Vec::new();
     for i in 0..n {
         let label = (i + offset) % 10;
-        labels.push(label as u8);
+        labels.push(label as Label);
         for p in 0..36 {
             let (r, c) = (p / 6, p % 6);
             let on = r == label % 6 || c == label / 6 + 3;
@@ -38,7 +39,7 @@ fn images(n: usize, offset: usize) -> Dataset {
             };
         }
     }
-    Dataset::new(images, labels, 6, 6)
+    Dataset::new(images, labels, ImageSize::grey(6, 6), Classes::numbered(10))
 }
 
 fn config() -> TrainConfig {
@@ -99,10 +100,12 @@ impl Observer<f32> for StopAfter {
 
 fn info() -> ModelInfo {
     ModelInfo {
-        dataset: KnownDataset::Mnist,
+        dataset: DatasetId::Known(KnownDataset::Mnist),
+        classes: KnownDataset::Mnist.classes(),
         input: InputSpec {
             rows: 6,
             cols: 6,
+            channels: 1,
             scaling: Scaling::Unit,
         },
         training: serde_json::Map::new(),
@@ -177,7 +180,8 @@ fn a_version_1_model_file_still_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/model-v1.safetensors");
     let (model, checkpoint) = model_file::load_checkpoint(&path).unwrap();
     assert_eq!(model.network.sizes(), vec![4, 3, 2]);
-    assert_eq!(model.info.dataset, KnownDataset::Mnist);
+    assert_eq!(model.info.dataset, DatasetId::Known(KnownDataset::Mnist));
+    assert_eq!(model.info.classes, Classes::numbered(2));
     assert!(checkpoint.is_none());
 }
 
@@ -286,12 +290,14 @@ fn ctrl_c_saves_a_checkpoint_that_resumes_to_the_uninterrupted_result() {
 fn patience_stops_after_epochs_without_a_better_validation_result_and_keeps_the_best() {
     let train_set = images(200, 0);
     // Validation labels that no net can learn: accuracy wanders while the net fits the training set.
-    let mut validation = images(60, 0);
-    validation
-        .labels
-        .iter_mut()
-        .enumerate()
-        .for_each(|(i, l)| *l = ((i * 7 + 3) % 10) as u8);
+    let same_images = images(60, 0);
+    let labels = (0..60).map(|i| ((i * 7 + 3) % 10) as Label).collect();
+    let validation = Dataset::new(
+        same_images.images().clone(),
+        labels,
+        same_images.size(),
+        same_images.classes().clone(),
+    );
     let test_set = images(50, 3);
     let splits = Splits {
         train: &train_set,

@@ -7,7 +7,6 @@ mod common;
 
 use std::fs;
 
-use mlp::data::split::CLASSES;
 use mlp::evaluate::{Evaluation, evaluate};
 use mlp::nn::network::argmax_rows;
 use mlp::nn::{Activation, Init, Loss, Network};
@@ -75,7 +74,7 @@ fn blocks_on_any_thread_count_give_the_whole_batch_forward() {
     // The whole data set in one forward pass, gathered dense.
     let all: Vec<usize> = (0..data.len()).collect();
     let mut x = Array2::zeros((data.len(), data.features()));
-    let mut t = Array2::zeros((data.len(), CLASSES));
+    let mut t = Array2::zeros((data.len(), data.classes().len()));
     data.gather(&all, x.view_mut(), t.view_mut());
     let mut trace = network.trace(data.len());
     let logits = network.forward(x.view(), &mut trace);
@@ -100,7 +99,7 @@ fn blocks_on_any_thread_count_give_the_whole_batch_forward() {
             evaluation.confusion.accuracy().correct,
             predictions
                 .iter()
-                .zip(&data.labels)
+                .zip(data.labels())
                 .filter(|&(&p, &l)| p == usize::from(l))
                 .count() as u64
         );

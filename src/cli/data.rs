@@ -1,7 +1,7 @@
-//! The flags shared by every command that reads a data set (`--dataset`, `--data-dir`, and the
-//! download flags), where they put the data set's directory (`--data-dir`, else `$MLP_DATA_DIR`,
-//! else `./data`), and loading a split with them: a split whose files are missing is downloaded
-//! first, unless `--no-download`.
+//! The flags shared by every command that reads a data set (`--dataset`, `--data-dir`, `--data`,
+//! and the download flags), where they put the data set's directory (`--data-dir`, else
+//! `$MLP_DATA_DIR`, else `./data`; or `--data` for a set of one's own), and fetching a known set's
+//! missing files first, unless `--no-download`.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -10,12 +10,14 @@ use clap::Args;
 
 use super::exit::usage_bail;
 use super::fetch::{DownloadArgs, fetch};
-use crate::data::catalog::KnownDataset;
-use crate::data::dataset::{DataDir, DataError, Dataset, load_split, locate};
+use crate::data::catalog::{DatasetId, KnownDataset};
+use crate::data::classes::Classes;
+use crate::data::dataset::{DataDir, DataError, Dataset, load_split_as, locate};
 use crate::data::download::existing;
 use crate::data::split::Split;
 use crate::model_file::Model;
 use crate::report::Console;
+use crate::run::RunSpec;
 
 /// The environment variable naming the data root when `--data-dir` is not given.
 pub const DATA_DIR_ENV: &str = "MLP_DATA_DIR";
@@ -29,6 +31,11 @@ pub struct DataArgs {
     /// fashion-mnist in a fashion-mnist/ folder there]
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// A data set of your own instead: a directory of IDX files named as MNIST's
+    /// (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-...), images of any size, grey or
+    /// colour (samples, rows, cols, 3), integer labels; the classes are 0 to the largest label
+    #[arg(long, conflicts_with_all = ["dataset", "data_dir"])]
+    pub data: Option<PathBuf>,
     /// Fail when files are missing instead of downloading them
     #[arg(long)]
     pub no_download: bool,
@@ -47,14 +54,28 @@ impl DataArgs {
         data_dir(self.data_dir.as_deref(), dataset)
     }
 
-    /// Downloads the files of `splits` of `dataset` that are missing, unless `--no-download`.
-    pub fn fetch_missing(&self, dataset: KnownDataset, splits: &[Split], console: &Console) -> anyhow::Result<()> {
+    /// The files `--data` names, if it was given.
+    pub fn files(&self) -> Option<DataDir> {
+        self.data.as_ref().map(|path| files_dir(path.clone(), "from --data"))
+    }
+
+    /// The data set the flags choose: `--data`'s files, else the known set `--dataset` names
+    /// (`default` without it) in its directory.
+    pub fn chosen(&self, default: KnownDataset) -> DataDir {
+        self.files().unwrap_or_else(|| self.dir(self.dataset_or(default)))
+    }
+
+    /// Downloads the files of `splits` that are missing from `dir`, when it is a known data set's
+    /// and downloading is not turned off (`--no-download`).
+    pub fn fetch_missing(&self, dir: &DataDir, splits: &[Split], console: &Console) -> anyhow::Result<()> {
+        let Some(dataset) = dir.dataset.known() else {
+            return Ok(());
+        };
         if self.no_download {
             return Ok(());
         }
-        let dir = self.dir(dataset);
         for &split in splits {
-            if let Err(missing @ DataError::Missing { .. }) = locate(&dir, split) {
+            if let Err(missing @ DataError::Missing { .. }) = locate(dir, split) {
                 let config = self.download.config(dataset)?;
                 console.line(&format!("{}; downloading them", first_line(&missing.to_string())));
                 let absent: Vec<_> = dataset
@@ -69,15 +90,11 @@ impl DataArgs {
         Ok(())
     }
 
-    /// Loads one split of `dataset` (after `fetch_missing`, if it may download).
-    pub fn load(&self, dataset: KnownDataset, split: Split) -> anyhow::Result<Dataset> {
-        Ok(load_split(&self.dir(dataset), split)?)
-    }
-
-    /// One split of the data set `model` (read from `path`) was trained on, downloaded first if
-    /// missing and scaled as the model scales its input; `--dataset` naming another data set is a
-    /// usage error, and images of another size a data error. `to` says what the model is to be
-    /// (`evaluated`, `checked`) in the first message.
+    /// The data `model` (read from `path`) is to be `to` (`evaluated`, `checked`) on, one split of
+    /// it: `--data`'s files, else the data set it was trained on (a known one in its directory,
+    /// `--data-dir`...; files where `--data-dir` says or the run read them), downloaded first if
+    /// missing, of the model's classes and scaled as it scales its input. `--dataset` naming
+    /// another set is a usage error, images of another size a data error.
     pub fn load_for_model(
         &self,
         path: &Path,
@@ -85,47 +102,62 @@ impl DataArgs {
         split: Split,
         to: &str,
         console: &Console,
-    ) -> anyhow::Result<Dataset> {
-        let dataset = model.info.dataset;
-        if let Some(asked) = self.dataset.filter(|&asked| asked != dataset) {
-            usage_bail!(
-                "{} was trained on {}, so its outputs mean {}; it cannot be {to} on --dataset {asked}",
-                path.display(),
-                dataset.title(),
-                class_list(dataset)
-            );
-        }
-        self.fetch_missing(dataset, &[split], console)?;
-        let mut data = self.load(dataset, split)?;
+    ) -> anyhow::Result<(DataDir, Dataset)> {
+        let dir = self.dir_for_model(path, model, to)?;
+        self.fetch_missing(&dir, &[split], console)?;
+        let mut data = load_split_as(&dir, split, &model.info.classes)?;
         data.scaling = model.info.input.scaling;
         let input = &model.info.input;
-        if (data.rows, data.cols) != (input.rows, input.cols) {
+        if data.size() != input.size() {
             return Err(DataError::Incompatible(format!(
-                "{} was trained on {}x{} images but the {} images are {}x{}",
+                "{} was trained on {} images but the {} images are {}",
                 path.display(),
-                input.rows,
-                input.cols,
+                input.size(),
                 split.name(),
-                data.rows,
-                data.cols
+                data.size()
             ))
             .into());
         }
-        Ok(data)
+        Ok((dir, data))
     }
-}
 
-/// What a data set's outputs mean, for messages: `the digits 0-9`, or `0=T-shirt/top, 1=...`.
-fn class_list(dataset: KnownDataset) -> String {
-    if !dataset.has_named_classes() {
-        return "the digits 0-9".to_owned();
+    fn dir_for_model(&self, path: &Path, model: &Model, to: &str) -> anyhow::Result<DataDir> {
+        if let Some(files) = self.files() {
+            return Ok(files);
+        }
+        let trained = &model.info.dataset;
+        let asked = self.dataset.filter(|&asked| trained.known() != Some(asked));
+        match (trained, asked) {
+            (DatasetId::Known(_), Some(asked)) => usage_bail!(
+                "{} was trained on {}, so its outputs mean {}; it cannot be {to} on --dataset {asked}",
+                path.display(),
+                trained.title(),
+                class_list(trained, &model.info.classes)
+            ),
+            (DatasetId::Files(name), Some(asked)) => usage_bail!(
+                "{} was trained on files ({name}), not on a data set known by name: give those files with \
+                 --data DIR instead of --dataset {asked}",
+                path.display()
+            ),
+            (DatasetId::Known(known), None) => Ok(self.dir(*known)),
+            (DatasetId::Files(name), None) => {
+                let recorded =
+                    serde_json::from_value::<RunSpec>(serde_json::Value::Object(model.info.training.clone()))
+                        .ok()
+                        .map(|spec| spec.data_dir);
+                match (&self.data_dir, recorded) {
+                    (Some(dir), _) => Ok(chosen_dir(dir.clone(), trained, "from --data-dir")),
+                    (None, Some(recorded)) => {
+                        Ok(chosen_dir(recorded, trained, "the directory the model was trained on"))
+                    }
+                    (None, None) => usage_bail!(
+                        "{} was trained on files ({name}) and does not record where they were: give them with --data DIR",
+                        path.display()
+                    ),
+                }
+            }
+        }
     }
-    let names = dataset
-        .class_names()
-        .iter()
-        .enumerate()
-        .map(|(k, n)| format!("{k}={n}"));
-    names.collect::<Vec<_>>().join(", ")
 }
 
 /// Where `dataset`'s files are: `flag` (`--data-dir`, or `mlp download --dir`) if given; else the
@@ -133,7 +165,7 @@ fn class_list(dataset: KnownDataset) -> String {
 /// and `./data` otherwise.
 pub fn data_dir(flag: Option<&Path>, dataset: KnownDataset) -> DataDir {
     let (root, chosen_by) = match (flag, env::var_os(DATA_DIR_ENV)) {
-        (Some(path), _) => return chosen_dir(path.to_owned(), dataset, "from --data-dir"),
+        (Some(path), _) => return chosen_dir(path.to_owned(), &DatasetId::Known(dataset), "from --data-dir"),
         (None, Some(dir)) if !dir.is_empty() => (PathBuf::from(dir), "from MLP_DATA_DIR"),
         _ => (PathBuf::from("data"), "the default data directory"),
     };
@@ -141,25 +173,57 @@ pub fn data_dir(flag: Option<&Path>, dataset: KnownDataset) -> DataDir {
         Some(subdir) => root.join(subdir),
         None => root,
     };
-    chosen_dir(path, dataset, chosen_by)
+    chosen_dir(path, &DatasetId::Known(dataset), chosen_by)
 }
 
 /// `path` as the directory of `dataset`, chosen as `chosen_by` says, with the command line's advice
 /// for when files are missing there.
-pub fn chosen_dir(path: PathBuf, dataset: KnownDataset, chosen_by: &'static str) -> DataDir {
-    let hint = format!(
-        "get them with `mlp download --dataset {dataset} --dir {}`, or point --data-dir or {DATA_DIR_ENV} \
-         at a directory that has them",
-        path.display()
-    );
+pub fn chosen_dir(path: PathBuf, dataset: &DatasetId, chosen_by: &'static str) -> DataDir {
+    let hint = match dataset {
+        DatasetId::Known(known) => format!(
+            "get them with `mlp download --dataset {known} --dir {}`, or point --data-dir or {DATA_DIR_ENV} \
+             at a directory that has them",
+            path.display()
+        ),
+        DatasetId::Files(_) => "--data names a directory of IDX files named as MNIST's: train-images-idx3-ubyte \
+                                and train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte \
+                                (each raw or .gz)"
+            .to_owned(),
+    };
     DataDir {
         path,
-        dataset,
+        dataset: dataset.clone(),
         chosen_by,
         hint,
     }
 }
 
+/// `path` as a data set read from files, named after it (a directory's name, a file's stem).
+pub fn files_dir(path: PathBuf, chosen_by: &'static str) -> DataDir {
+    let named = |p: &Path| {
+        let name = if p.is_dir() { p.file_name() } else { p.file_stem() };
+        name.map(|n| n.to_string_lossy().into_owned())
+    };
+    // `.` and `..` have no name of their own: their full path has.
+    let name = named(&path)
+        .or_else(|| path.canonicalize().ok().as_deref().and_then(named))
+        .unwrap_or_else(|| "files".to_owned());
+    chosen_dir(path, &DatasetId::Files(name), chosen_by)
+}
+
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
+}
+
+/// "0=T-shirt/top, 1=Trouser, ...", or "the digits 0-9" (MNIST), or "the classes 0-19".
+fn class_list(dataset: &DatasetId, classes: &Classes) -> String {
+    if classes.are_numbered() {
+        let what = if dataset.known() == Some(KnownDataset::Mnist) {
+            "digits"
+        } else {
+            "classes"
+        };
+        return format!("the {what} 0-{}", classes.len().saturating_sub(1));
+    }
+    classes.listing()
 }

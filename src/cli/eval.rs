@@ -1,4 +1,5 @@
-//! `mlp eval MODEL`: accuracy, mean loss, the confusion matrix and per-class precision and recall.
+//! `mlp eval MODEL`: accuracy, mean loss, the confusion matrix and per-class precision and recall,
+//! over the model's classes (its outputs), with their names.
 
 use std::path::{Path, PathBuf};
 
@@ -7,11 +8,12 @@ use serde_json::json;
 
 use super::args::{SplitName, positive_usize};
 use super::data::DataArgs;
+use super::exit::usage_bail;
 use super::output;
-use crate::data::catalog::KnownDataset;
+use crate::data::classes::Classes;
 use crate::data::dataset::Dataset;
 use crate::evaluate::evaluate;
-use crate::metrics::ConfusionMatrix;
+use crate::metrics::{ConfusionMatrix, MATRIX_CLASSES};
 use crate::model_file;
 use crate::report::Console;
 use crate::viz::{self, grid, heatmap};
@@ -52,8 +54,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     let model = model_file::load(&args.model)?;
     let split = args.split.split();
-    let dataset = model.info.dataset;
-    let data = args
+    let classes = &model.info.classes;
+    if args.confusion.is_some() && classes.len() > MATRIX_CLASSES {
+        usage_bail!(
+            "--confusion: {} has {} classes; the heat map is drawn for at most {MATRIX_CLASSES}",
+            args.model.display(),
+            classes.len()
+        );
+    }
+    let (dir, data) = args
         .data
         .load_for_model(&args.model, &model, split, "evaluated", &console)?;
 
@@ -62,7 +71,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     console.line(&format!(
         "{} on the {} {} set ({} samples)",
         args.model.display(),
-        dataset.title(),
+        dir.dataset.title(),
         split.name(),
         data.len()
     ));
@@ -71,25 +80,25 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     console.line("");
     console.line(&confusion_table(confusion));
     console.line("");
-    console.line(&per_class_table(confusion, dataset));
+    console.line(&per_class_table(confusion, classes));
 
     if let Some(path) = &args.errors {
         console.line("");
         console.line(&draw_errors(path, &data, &evaluation.predictions, args.max_errors)?);
     }
     if let Some(path) = &args.confusion {
-        let (picture, _) = heatmap::confusion_heatmap(&confusion.counts);
+        let counts = confusion.counts().expect("checked: at most MATRIX_CLASSES classes");
+        let (picture, _) = heatmap::confusion_heatmap(counts);
         viz::save_png(path, &picture)?;
         console.line(&format!("wrote the confusion heat map to {}", path.display()));
     }
 
-    let names = dataset.class_names();
     let per_class: Vec<_> = (0..confusion.classes())
         .map(|c| {
             json!({
                 "class": c,
-                "name": names.get(c),
-                "support": confusion.counts[c].iter().sum::<u64>(),
+                "name": classes.name(c),
+                "support": confusion.support(c),
                 "precision": confusion.precision(c),
                 "recall": confusion.recall(c),
             })
@@ -97,13 +106,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .collect();
     console.json(&json!({
         "model": args.model.display().to_string(),
-        "dataset": dataset.name(),
+        "dataset": dir.dataset.name(),
         "split": split.name(),
         "samples": data.len(),
+        "classes": classes.len(),
         "accuracy": evaluation.accuracy().fraction(),
         "correct": evaluation.accuracy().correct,
         "loss": evaluation.loss,
-        "confusion_matrix": confusion.counts,
+        "confusion_matrix": confusion.counts(),
         "per_class": per_class,
     }));
     Ok(())
@@ -112,7 +122,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 /// Draws up to `max` misclassified samples of `data` to `path`; returns what it did, for the console.
 fn draw_errors(path: &Path, data: &Dataset, predictions: &[usize], max: usize) -> anyhow::Result<String> {
     let wrong: Vec<usize> = (0..data.len())
-        .filter(|&i| predictions[i] != usize::from(data.labels[i]))
+        .filter(|&i| predictions[i] != usize::from(data.labels()[i]))
         .collect();
     if wrong.is_empty() {
         return Ok(format!(
@@ -125,10 +135,11 @@ fn draw_errors(path: &Path, data: &Dataset, predictions: &[usize], max: usize) -
         .take(max)
         .map(|&i| {
             let pixels = data.images().row(i);
-            let caption = format!("{}→{}", data.labels[i], predictions[i]);
-            grid::grey_tile(
+            let caption = format!("{}→{}", data.labels()[i], predictions[i]);
+            grid::image_tile(
                 pixels.as_slice().expect("image rows are contiguous"),
                 data.cols as u32,
+                data.channels,
                 Some(caption),
             )
         })
@@ -147,44 +158,52 @@ fn draw_errors(path: &Path, data: &Dataset, predictions: &[usize], max: usize) -
 const ERRORS_PER_ROW: u32 = 10;
 const ERRORS_SCALE: u32 = 3;
 
-/// Rows are true classes, columns predicted classes.
+/// Rows are true classes, columns predicted classes; each column as wide as its largest number
+/// needs, and at least 6.
 fn confusion_table(confusion: &ConfusionMatrix) -> String {
     let classes = confusion.classes();
-    let mut text = format!("confusion matrix (rows: true class, columns: predicted)\n{:>6}", "");
+    let Some(counts) = confusion.counts() else {
+        return format!("confusion matrix: {classes} classes, more than the {MATRIX_CLASSES} it is kept for");
+    };
+    let largest = counts.iter().flatten().max().copied().unwrap_or(0);
+    let w = [largest as usize, classes.saturating_sub(1)]
+        .map(|n| n.to_string().len() + 1)
+        .into_iter()
+        .fold(6, usize::max);
+    let mut text = format!("confusion matrix (rows: true class, columns: predicted)\n{:>w$}", "");
     for p in 0..classes {
-        text += &format!("{p:>6}");
+        text += &format!("{p:>w$}");
     }
-    for (t, row) in confusion.counts.iter().enumerate() {
-        text += &format!("\n{t:>6}");
+    for (t, row) in counts.iter().enumerate() {
+        text += &format!("\n{t:>w$}");
         for count in row {
-            text += &format!("{count:>6}");
+            text += &format!("{count:>w$}");
         }
     }
     text
 }
 
-/// Precision and recall per class, with the class names when the data set has names beyond digits.
-fn per_class_table(confusion: &ConfusionMatrix, dataset: KnownDataset) -> String {
+/// Precision and recall per class, with the class names when they are more than numbers.
+fn per_class_table(confusion: &ConfusionMatrix, classes: &Classes) -> String {
     let percent = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{:.2}%", 100.0 * v));
-    let names = dataset.class_names();
-    let name_width = if dataset.has_named_classes() {
-        names.iter().map(|n| n.len() + 1).max().unwrap_or(0)
-    } else {
+    let name_width = if classes.are_numbered() {
         0
+    } else {
+        classes.names().iter().map(|n| n.len() + 1).max().unwrap_or(0)
     };
     let mut text = format!(
         "{:>6} {:<name_width$}{:>8} {:>10} {:>10}",
         "class", "", "support", "precision", "recall"
     );
     for c in 0..confusion.classes() {
-        let support: u64 = confusion.counts[c].iter().sum();
         let name = if name_width > 0 {
-            names.get(c).copied().unwrap_or("")
+            classes.name(c).unwrap_or("")
         } else {
             ""
         };
         text += &format!(
-            "\n{c:>6} {name:<name_width$}{support:>8} {:>10} {:>10}",
+            "\n{c:>6} {name:<name_width$}{:>8} {:>10} {:>10}",
+            confusion.support(c),
             percent(confusion.precision(c)),
             percent(confusion.recall(c))
         );

@@ -14,8 +14,9 @@ use serde_json::json;
 use super::args::{LossName, non_negative_f64, positive_f64, positive_usize, seed, unit_interval};
 use super::data::DataArgs;
 use super::exit::usage_bail;
-use crate::data::dataset::Dataset;
-use crate::data::split::{CLASSES, Split};
+use crate::data::catalog::KnownDataset;
+use crate::data::dataset::{Dataset, load_split};
+use crate::data::split::Split;
 use crate::gradcheck::{
     CheckConfig, CheckResult, DEFAULT_EPSILON, DEFAULT_TOLERANCE, Selection, check_at, default_suite, instance,
 };
@@ -59,6 +60,9 @@ pub struct GradcheckArgs {
     /// Seed for the random network and batch
     #[arg(long, value_parser = seed, default_value = "1")]
     pub seed: u64,
+    /// Check one configuration with this many classes (outputs), such as a data set's [default: 3]
+    #[arg(long, value_parser = positive_usize, conflicts_with = "model")]
+    pub classes: Option<usize>,
     /// Check one configuration at this many samples [default: 5]: random inputs, or real images
     /// with --model or --dataset
     #[arg(long, value_parser = positive_usize)]
@@ -79,7 +83,7 @@ pub struct GradcheckArgs {
 
 /// Inputs and classes of the single-configuration net, as in the classic 3-5-3 check on 5 samples.
 const SINGLE_INPUTS: usize = 3;
-const SINGLE_CLASSES: usize = 3;
+const DEFAULT_CLASSES: usize = 3;
 const DEFAULT_SAMPLES: usize = 5;
 /// The hidden layer of a fresh net on real images, as the tutorials' 784-50-10 check.
 const REAL_HIDDEN: usize = 50;
@@ -117,7 +121,7 @@ impl GradcheckArgs {
     fn jobs(&self, console: &Console) -> anyhow::Result<Vec<Job>> {
         if let Some(path) = &self.model {
             let model = model_file::load(path)?;
-            let data = self
+            let (_, data) = self
                 .data
                 .load_for_model(path, &model, Split::Train, "checked", console)?;
             let network = model.network.cast::<f64>();
@@ -129,12 +133,16 @@ impl GradcheckArgs {
                 given: Some((network, x, t)),
             }]);
         }
-        if let Some(dataset) = self.data.dataset {
-            self.data.fetch_missing(dataset, &[Split::Train], console)?;
-            let data = self.data.load(dataset, Split::Train)?;
+        if self.data.dataset.is_some() || self.data.data.is_some() {
+            if let Some(classes) = self.classes {
+                usage_bail!("--classes {classes}: a net on real images has its data set's classes");
+            }
+            let dir = self.data.chosen(KnownDataset::Mnist);
+            self.data.fetch_missing(&dir, &[Split::Train], console)?;
+            let data = load_split(&dir, Split::Train)?;
             let mut sizes = vec![data.features()];
             sizes.extend(self.hidden.clone().unwrap_or_else(|| vec![REAL_HIDDEN]));
-            sizes.push(CLASSES);
+            sizes.push(data.classes().len());
             let config = self.config(sizes)?;
             let (network, _, _) = instance(&config);
             let (x, t) = self.real_batch(&data, console)?;
@@ -149,6 +157,7 @@ impl GradcheckArgs {
             || self.l2.is_some()
             || self.dropout.is_some()
             || self.input_dropout.is_some()
+            || self.classes.is_some()
             || self.samples.is_some();
         if !single {
             self.config(Vec::new())?; // still checks --output-activation against --loss
@@ -157,7 +166,7 @@ impl GradcheckArgs {
         }
         let mut sizes = vec![SINGLE_INPUTS];
         sizes.extend(self.hidden.clone().unwrap_or_else(|| vec![5]));
-        sizes.push(SINGLE_CLASSES);
+        sizes.push(self.classes.unwrap_or(DEFAULT_CLASSES));
         Ok(vec![Job {
             config: self.config(sizes)?,
             given: None,
@@ -180,7 +189,7 @@ impl GradcheckArgs {
             self.seed
         ));
         let mut x = Array2::zeros((samples, data.features()));
-        let mut t = Array2::zeros((samples, CLASSES));
+        let mut t = Array2::zeros((samples, data.classes().len()));
         data.gather(&indices, x.view_mut(), t.view_mut());
         Ok((x, t))
     }

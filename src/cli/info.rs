@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::data::classes::Classes;
 use crate::model_file::ModelFileError;
 use crate::report::Console;
 use crate::run::RunSpec;
@@ -50,28 +51,22 @@ fn render(summary: &ModelSummary) -> String {
         }
     );
     let dataset = &summary.dataset;
-    let classes: Vec<String> = dataset
-        .classes
-        .iter()
-        .enumerate()
-        .map(|(k, name)| {
-            if *name == k.to_string() {
-                k.to_string()
-            } else {
-                format!("{k}={name}")
-            }
-        })
-        .collect();
+    let classes = Classes::named(dataset.classes.clone());
     text += &format!(
         "data set: {} ({}), {} classes: {}\n",
         dataset.title,
         dataset.name,
         classes.len(),
-        classes.join(", ")
+        classes.listing()
     );
     let input = &summary.input;
+    let colour = if input.channels == 3 {
+        " of 3 channels (RGB)"
+    } else {
+        ""
+    };
     text += &format!(
-        "input: {}x{} pixels, x = {} ({} scaling)\n\n",
+        "input: {}x{} pixels{colour}, x = {} ({} scaling)\n\n",
         input.rows,
         input.cols,
         input.scaling,

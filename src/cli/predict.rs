@@ -42,24 +42,25 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     }
     let console = Console::new(args.json, false);
     let model = model_file::load(&args.model)?;
-    let (rows, cols) = (model.info.input.rows, model.info.input.cols);
-    let classes = model.network.outputs();
-    if args.top > classes {
-        usage_bail!("--top {}: {} has {classes} classes", args.top, args.model.display());
+    let size = model.info.input.size();
+    let classes = &model.info.classes;
+    if args.top > classes.len() {
+        usage_bail!(
+            "--top {}: {} has {} classes",
+            args.top,
+            args.model.display(),
+            classes.len()
+        );
     }
     let mut inputs: Vec<Input> = Vec::new();
     for path in &args.images {
-        inputs.extend(read_inputs(path, rows, cols)?);
+        inputs.extend(read_inputs(path, size)?);
     }
     let ranked = top_classes(&model.network, model.info.input.scaling, &inputs, args.top);
     let probabilities = outputs_are_probabilities(&model.network);
-    let dataset = model.info.dataset;
-    let name = |class: usize| dataset.class_names().get(class).copied();
-    // Digits name themselves; Fashion-MNIST's classes are shown as "0 T-shirt/top".
-    let label = |class: usize| match name(class) {
-        Some(name) if dataset.has_named_classes() => format!("{class} {name}"),
-        _ => class.to_string(),
-    };
+    let name = |class: usize| classes.name(class);
+    // Numbered classes name themselves; Fashion-MNIST's are shown as "0 T-shirt/top".
+    let label = |class: usize| classes.label(class);
     let shown = |r: &Ranked| {
         if probabilities {
             format!("{} {:6.2}%", label(r.class), 100.0 * r.output)
@@ -82,12 +83,15 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
         let tiles: Vec<grid::Tile> = inputs
             .iter()
             .zip(&ranked)
-            .map(|(input, top)| grid::grey_tile(&input.pixels, cols as u32, Some(format!("→{}", top[0].class))))
+            .map(|(input, top)| {
+                let caption = Some(format!("→{}", top[0].class));
+                grid::image_tile(&input.pixels, size.cols as u32, size.channels, caption)
+            })
             .collect();
         let (picture, _) = grid::draw_grid(&tiles, tiles.len().min(10) as u32, args.show_scale);
         viz::save_png(path, &picture)?;
         console.line(&format!(
-            "wrote the {} image(s) as the network saw them ({rows}x{cols}, before scaling) to {}",
+            "wrote the {} image(s) as the network saw them ({size}, before scaling) to {}",
             inputs.len(),
             path.display()
         ));

@@ -12,6 +12,7 @@ use super::data::DataArgs;
 use super::exit::usage_bail;
 use super::output;
 use crate::data::catalog::KnownDataset;
+use crate::data::dataset::load_split;
 use crate::report::Console;
 use crate::viz::{self, grid};
 
@@ -52,9 +53,9 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     output::picture("--out", &args.out, false)?;
     let split = args.split.split();
     let console = Console::new(false, false);
-    let dataset = args.data.dataset_or(KnownDataset::Mnist);
-    args.data.fetch_missing(dataset, &[split], &console)?;
-    let data = args.data.load(dataset, split)?;
+    let dir = args.data.chosen(KnownDataset::Mnist);
+    args.data.fetch_missing(&dir, &[split], &console)?;
+    let data = load_split(&dir, split)?;
     let count = args.rows * args.cols;
     if count > data.len() {
         usage_bail!(
@@ -83,10 +84,11 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     let tiles: Vec<grid::Tile> = indices
         .iter()
         .map(|&i| {
-            let caption = args.labels.then(|| data.labels[i].to_string());
-            grid::grey_tile(
+            let caption = args.labels.then(|| data.labels()[i].to_string());
+            grid::image_tile(
                 data.images().row(i).as_slice().expect("image rows are contiguous"),
                 data.cols as u32,
+                data.channels,
                 caption,
             )
         })
@@ -106,9 +108,14 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         picture.height(),
         split.name()
     ));
+    let classes = data.classes();
+    let width = classes.len().saturating_sub(1).to_string().len();
     for row in indices.chunks(args.cols) {
-        let labels: Vec<String> = row.iter().map(|&i| data.labels[i].to_string()).collect();
+        let labels: Vec<String> = row.iter().map(|&i| format!("{:>width$}", data.labels()[i])).collect();
         console.line(&format!("  {}", labels.join(" ")));
+    }
+    if !classes.are_numbered() {
+        console.line(&format!("classes: {}", classes.listing()));
     }
     Ok(())
 }

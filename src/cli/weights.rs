@@ -33,7 +33,8 @@ pub struct WeightsArgs {
 pub fn run(args: WeightsArgs) -> anyhow::Result<()> {
     output::picture("--out", &args.out, false)?;
     let model = model_file::load(&args.model)?;
-    let (rows, cols) = (model.info.input.rows, model.info.input.cols);
+    let input = &model.info.input;
+    let (rows, cols) = (input.rows, input.cols);
     let first = &model.network.layers[0];
     let available = first.outputs();
     let units = args.units.unwrap_or(available);
@@ -43,16 +44,21 @@ pub fn run(args: WeightsArgs) -> anyhow::Result<()> {
             args.model.display()
         );
     }
-    let tiles = weight_tiles(first.weight.slice(s![.., ..units]), rows, cols);
+    let tiles = weight_tiles(first.weight.slice(s![.., ..units]), rows, cols, input.channels);
     let per_row = args.cols.unwrap_or_else(|| (units as f64).sqrt().ceil() as usize);
     let (picture, _) = grid::draw_grid(&tiles, per_row as u32, args.scale);
     viz::save_png(&args.out, &picture)?;
     Console::new(false, false).line(&format!(
         "wrote {} ({}x{} pixels): the weights into {units} of {available} first-layer units, \
-         each {rows}x{cols} and scaled to its own largest |w| (blue negative, white zero, red positive)",
+         each {rows}x{cols} and scaled to its own largest |w| ({})",
         args.out.display(),
         picture.width(),
-        picture.height()
+        picture.height(),
+        if input.channels == 3 {
+            "a pixel's red, green and blue are its three weights: mid-grey zero, brighter positive"
+        } else {
+            "blue negative, white zero, red positive"
+        }
     ));
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! Data augmentation: random shifts, rotations, scalings and elastic distortions of training images,
 //! drawn afresh for every image of every batch from the one seeded generator.
 //!
-//! An image x (rows·cols values, row-major, already scaled) is resampled: output pixel p (as
-//! (row, col)) takes the bilinear interpolation of x at the source point
+//! An image x (rows·cols pixels, row-major, already scaled; a colour pixel's channels side by side)
+//! is resampled: output pixel p (as (row, col)) takes, in each channel, the bilinear interpolation
+//! of x at the source point
 //!
 //! ```text
 //! src(p) = R(-θ)·(p - c - d) / s + c + α·(G_σ * u)(p)
@@ -114,11 +115,13 @@ impl FromStr for Augment {
     }
 }
 
-/// The shape of image inputs and the input value of an empty pixel, which fills what moves in.
+/// The shape of image inputs (rows x cols pixels of `channels` values each, channel last) and the
+/// input value of an empty pixel, which fills what moves in.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ImageShape {
     pub rows: usize,
     pub cols: usize,
+    pub channels: usize,
     pub background: f64,
 }
 
@@ -139,6 +142,7 @@ pub struct Augmenter<F> {
 impl<F: Float> Augmenter<F> {
     pub fn new(augment: Augment, shape: ImageShape) -> Self {
         let pixels = shape.rows * shape.cols;
+        let values = pixels * shape.channels;
         let radius = (3.0 * augment.elastic_sigma).ceil() as i64;
         let mut kernel: Vec<f64> = (-radius..=radius)
             .map(|k| (-((k * k) as f64) / (2.0 * augment.elastic_sigma.powi(2))).exp())
@@ -148,14 +152,14 @@ impl<F: Float> Augmenter<F> {
         Self {
             augment,
             shape,
-            source: vec![F::zero(); pixels],
+            source: vec![F::zero(); values],
             field: [vec![0.0; pixels], vec![0.0; pixels]],
             smoothing: vec![0.0; pixels],
             kernel,
         }
     }
 
-    /// Replaces every row of `x` (batch, rows·cols) by a randomly transformed copy.
+    /// Replaces every row of `x` (batch, rows·cols·channels) by a randomly transformed copy.
     pub fn apply<R: Rng + ?Sized>(&mut self, mut x: ArrayViewMut2<F>, rng: &mut R) {
         let a = self.augment;
         for image in x.rows_mut() {
@@ -186,11 +190,13 @@ impl<F: Float> Augmenter<F> {
         }
     }
 
-    /// Overwrites `image` (rows·cols) with itself shifted by `shift` (rows, cols), rotated by
-    /// `angle` radians and scaled by `factor` about its centre, displaced by the elastic fields
-    /// when `elastic`.
+    /// Overwrites `image` (rows·cols·channels) with itself shifted by `shift` (rows, cols), rotated
+    /// by `angle` radians and scaled by `factor` about its centre, displaced by the elastic fields
+    /// when `elastic`; every channel of a pixel moves alike.
     fn resample(&mut self, mut image: ArrayViewMut1<F>, shift: (f64, f64), angle: f64, factor: f64, elastic: bool) {
-        let ImageShape { rows, cols, .. } = self.shape;
+        let ImageShape {
+            rows, cols, channels, ..
+        } = self.shape;
         let centre = ((rows as f64 - 1.0) / 2.0, (cols as f64 - 1.0) / 2.0);
         for (s, &v) in self.source.iter_mut().zip(image.iter()) {
             *s = v;
@@ -206,21 +212,28 @@ impl<F: Float> Augmenter<F> {
                     sy += self.field[0][r * cols + c];
                     sx += self.field[1][r * cols + c];
                 }
-                image[r * cols + c] = self.sample(sy, sx);
+                for k in 0..channels {
+                    image[(r * cols + c) * channels + k] = self.sample(sy, sx, k);
+                }
             }
         }
     }
 
-    /// Bilinear interpolation of the source image at (y, x), background outside.
-    fn sample(&self, y: f64, x: f64) -> F {
-        let ImageShape { rows, cols, background } = self.shape;
+    /// Bilinear interpolation of channel `k` of the source image at (y, x), background outside.
+    fn sample(&self, y: f64, x: f64, k: usize) -> F {
+        let ImageShape {
+            rows,
+            cols,
+            channels,
+            background,
+        } = self.shape;
         let (y0, x0) = (y.floor(), x.floor());
         let (fy, fx) = (y - y0, x - x0);
         let at = |r: f64, c: f64| -> f64 {
             if r < 0.0 || c < 0.0 || r >= rows as f64 || c >= cols as f64 {
                 background
             } else {
-                self.source[r as usize * cols + c as usize].as_f64()
+                self.source[(r as usize * cols + c as usize) * channels + k].as_f64()
             }
         };
         let top = at(y0, x0) * (1.0 - fx) + at(y0, x0 + 1.0) * fx;
@@ -270,6 +283,7 @@ mod tests {
     const SHAPE: ImageShape = ImageShape {
         rows: 5,
         cols: 6,
+        channels: 1,
         background: -0.5,
     };
 
@@ -314,6 +328,7 @@ mod tests {
         let square = ImageShape {
             rows: 5,
             cols: 5,
+            channels: 1,
             background: 0.0,
         };
         let mut augmenter = Augmenter::new(Augment::default(), square);
@@ -344,6 +359,37 @@ mod tests {
         let mut c = image();
         identity.apply(c.view_mut(), &mut ChaCha8Rng::seed_from_u64(4));
         assert_eq!(c, image());
+    }
+
+    #[test]
+    fn the_channels_of_a_colour_pixel_move_together() {
+        // Channel k is (k + 1) times the grey image, on a background of 0: interpolation is linear,
+        // so every transformed channel is (k + 1) times the transformed grey image.
+        let grey_shape = ImageShape {
+            background: 0.0,
+            ..SHAPE
+        };
+        let colour = ImageShape {
+            channels: 3,
+            ..grey_shape
+        };
+        let pixels = SHAPE.rows * SHAPE.cols;
+        let rgb_image = Array2::from_shape_fn((1, 3 * pixels), |(_, v)| ((v % 3 + 1) * (v / 3)) as f64);
+        let augment: Augment = "shift=1,rotate=20,elastic=3".parse().unwrap();
+        let (mut grey, mut rgb) = (image(), rgb_image.clone());
+        Augmenter::new(augment, grey_shape).apply(grey.view_mut(), &mut ChaCha8Rng::seed_from_u64(9));
+        Augmenter::new(augment, colour).apply(rgb.view_mut(), &mut ChaCha8Rng::seed_from_u64(9));
+        assert_ne!(rgb, rgb_image);
+        for i in 0..pixels {
+            for k in 0..3 {
+                let expected = (k + 1) as f64 * grey[[0, i]];
+                let found = rgb[[0, 3 * i + k]];
+                assert!(
+                    (found - expected).abs() < 1e-9,
+                    "pixel {i} channel {k}: {found} for {expected}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The data sets mlp knows by name (`--dataset`): their class names, where they live by default, the
 //! four files they are published as, the SHA-256 of each file's decompressed IDX content, and the
-//! mirrors they can be downloaded from.
+//! mirrors they can be downloaded from; and a data set's identity (`DatasetId`), which is one of
+//! these or a set read from files.
 //!
 //! The checksums are of the IDX bytes, not of the `.gz` files, so a mirror that re-compressed the
 //! data still verifies. MNIST and Fashion-MNIST share file names, format and sizes (28x28 images,
@@ -8,7 +9,10 @@
 
 use std::fmt;
 
-use super::split::{CLASSES, Split};
+use serde::{Deserialize, Serialize};
+
+use super::classes::Classes;
+use super::split::Split;
 
 /// A data set known by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -95,6 +99,9 @@ const FASHION_MNIST_MIRRORS: [&str; 2] = [
     "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
 ];
 
+/// The classes of both known data sets: ten.
+const CLASSES: usize = 10;
+
 const DIGITS: [&str; CLASSES] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 const CLOTHING: [&str; CLASSES] = [
@@ -133,17 +140,17 @@ impl KnownDataset {
         }
     }
 
-    /// What label `k` means, for k in 0..CLASSES.
-    pub fn class_names(self) -> &'static [&'static str; CLASSES] {
+    /// What label `k` means, for each k.
+    pub fn class_names(self) -> &'static [&'static str] {
         match self {
             Self::Mnist => &DIGITS,
             Self::FashionMnist => &CLOTHING,
         }
     }
 
-    /// Whether the class names say more than the label numbers (digits name themselves).
-    pub fn has_named_classes(self) -> bool {
-        self != Self::Mnist
+    /// The data set's classes: as many as its names.
+    pub fn classes(self) -> Classes {
+        Classes::named(self.class_names().iter().map(|&n| n.to_owned()).collect())
     }
 
     /// The folder under a data root that holds this data set's files; MNIST, the default, sits in
@@ -196,6 +203,87 @@ impl std::str::FromStr for KnownDataset {
     }
 }
 
+/// Which data set: one known by name, whose catalog entry gives its classes, or one read from
+/// files, whose labels give them (the largest + 1, named by their numbers).
+///
+/// Runs record it as JSON: a known set as its name (`"mnist"`, as files have always recorded it), a
+/// set read from files as `{"files": NAME}`. Model files record the name alone (metadata `dataset`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "IdJson", try_from = "IdJson")]
+pub enum DatasetId {
+    Known(KnownDataset),
+    /// Files read as they are, under a name of their own (a directory's or file's stem).
+    Files(String),
+}
+
+impl DatasetId {
+    /// `mnist`, `fashion-mnist`, or the files' name.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Known(k) => k.name(),
+            Self::Files(name) => name,
+        }
+    }
+
+    /// The name as its authors spell it, for messages: `MNIST`, or the files' name.
+    pub fn title(&self) -> &str {
+        match self {
+            Self::Known(k) => k.title(),
+            Self::Files(name) => name,
+        }
+    }
+
+    pub fn known(&self) -> Option<KnownDataset> {
+        match self {
+            Self::Known(k) => Some(*k),
+            Self::Files(_) => None,
+        }
+    }
+
+    /// The data set a model file names `name` with `classes`: the known one of that name when it
+    /// has those very classes, else files of that name.
+    pub fn of_model(name: &str, classes: &Classes) -> Self {
+        match KnownDataset::from_name(name) {
+            Some(known) if known.classes() == *classes => Self::Known(known),
+            _ => Self::Files(name.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for DatasetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `DatasetId` as runs record it.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum IdJson {
+    Known(String),
+    Files { files: String },
+}
+
+impl From<DatasetId> for IdJson {
+    fn from(id: DatasetId) -> Self {
+        match id {
+            DatasetId::Known(k) => Self::Known(k.name().to_owned()),
+            DatasetId::Files(files) => Self::Files { files },
+        }
+    }
+}
+
+impl TryFrom<IdJson> for DatasetId {
+    type Error = String;
+
+    fn try_from(json: IdJson) -> Result<Self, String> {
+        match json {
+            IdJson::Known(name) => name.parse().map(Self::Known),
+            IdJson::Files { files } => Ok(Self::Files(files)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +303,28 @@ mod tests {
             }
         }
         assert_eq!(KnownDataset::from_name("cifar10"), None);
+    }
+
+    #[test]
+    fn an_id_records_a_known_set_by_its_name_and_files_as_an_object() {
+        let known = DatasetId::Known(KnownDataset::FashionMnist);
+        assert_eq!(serde_json::to_string(&known).unwrap(), r#""fashion-mnist""#);
+        let files = DatasetId::Files("shapes".to_owned());
+        let json = serde_json::to_string(&files).unwrap();
+        assert_eq!(json, r#"{"files":"shapes"}"#);
+        assert_eq!(serde_json::from_str::<DatasetId>(&json).unwrap(), files);
+        assert_eq!(serde_json::from_str::<DatasetId>(r#""mnist""#).unwrap().name(), "mnist");
+        assert!(serde_json::from_str::<DatasetId>(r#""cifar10""#).is_err());
+
+        let digits = KnownDataset::Mnist.classes();
+        assert_eq!(
+            DatasetId::of_model("mnist", &digits),
+            DatasetId::Known(KnownDataset::Mnist)
+        );
+        let twenty = Classes::numbered(20);
+        assert_eq!(
+            DatasetId::of_model("mnist", &twenty),
+            DatasetId::Files("mnist".to_owned())
+        );
     }
 }

@@ -1,9 +1,16 @@
 //! MNIST-like data sets on top of `idx`: finding the four files, pairing images with labels,
-//! scaling pixels and cutting mini-batches.
+//! giving the labels their classes, scaling pixels and cutting mini-batches.
 //!
 //! Images stay as `u8` in memory (60,000 x 784 bytes = 47 MB for MNIST) and are scaled by the set's
 //! `Scaling` (`x = pixel / 255` unless told otherwise) only when a batch is gathered, into a buffer
-//! the caller reuses.
+//! the caller reuses. An image is rows x cols pixels of one channel (grey) or three (RGB), flattened
+//! row by row with the channels of a pixel side by side (channel last): the network's input k is
+//! channel k % channels of pixel k / channels.
+//!
+//! Image files are IDX arrays of u8, (samples, rows, cols) or (samples, rows, cols, channels) with 1
+//! or 3 channels; label files are IDX arrays (samples) of any integer type, each label a class
+//! number in 0..=65535. A set known by name has its catalog's classes, and a label beyond them is
+//! an error; a set read from files has as many classes as its largest label + 1.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -13,11 +20,12 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::catalog::KnownDataset;
+use super::catalog::DatasetId;
+use super::classes::{Classes, Label};
 use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
 use super::nonzero::NonzeroPixels;
 use super::scaling::Scaling;
-use super::split::{CLASSES, Split};
+use super::split::Split;
 use crate::float::Float;
 use crate::kernels::SparseInput;
 
@@ -25,14 +33,54 @@ use crate::kernels::SparseInput;
 /// that initializes and trains.
 const HOLD_OUT_STREAM: u64 = 1;
 
-/// A labelled image set: `images` is (samples, rows * cols) of raw pixels, `labels` is (samples).
+/// The size of a data set's images: rows x cols pixels of `channels` values (1 grey, 3 RGB).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageSize {
+    pub rows: usize,
+    pub cols: usize,
+    pub channels: usize,
+}
+
+impl ImageSize {
+    /// rows x cols grey pixels.
+    pub fn grey(rows: usize, cols: usize) -> Self {
+        Self {
+            rows,
+            cols,
+            channels: 1,
+        }
+    }
+
+    /// Values per image: rows · cols · channels.
+    pub fn values(self) -> usize {
+        self.rows * self.cols * self.channels
+    }
+}
+
+impl std::fmt::Display for ImageSize {
+    /// `28x28`, or `32x32x3` for colour.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}x{}", self.rows, self.cols)?;
+        if self.channels != 1 {
+            write!(f, "x{}", self.channels)?;
+        }
+        Ok(())
+    }
+}
+
+/// A labelled image set: `images` is (samples, rows * cols * channels) of raw pixels, `labels` is
+/// (samples), each one of `classes`.
 #[derive(Clone, Debug)]
 pub struct Dataset {
     /// Private, so that `nonzero` cannot fall out of step with it.
     images: Array2<u8>,
-    pub labels: Vec<u8>,
+    /// Private, so that every label stays one of `classes`.
+    labels: Vec<Label>,
+    classes: Classes,
     pub rows: usize,
     pub cols: usize,
+    /// 1 (grey) or 3 (RGB), the last axis of an image.
+    pub channels: usize,
     /// How `gather` turns pixels into inputs; `Unit` as loaded. Set it to the model's before
     /// evaluating a model.
     pub scaling: Scaling,
@@ -50,7 +98,8 @@ pub enum DataError {
         title = dataset.title()
     )]
     Missing {
-        dataset: KnownDataset,
+        /// Boxed, to keep the error small.
+        dataset: Box<DatasetId>,
         split: &'static str,
         dir: String,
         source_of_dir: String,
@@ -75,8 +124,15 @@ pub enum DataError {
     /// a model trained on images of another size.
     #[error("{0}")]
     Incompatible(String),
-    #[error("{}: label {label} of sample {index} is outside the class range 0..={max}", path.display(), max = CLASSES - 1)]
-    LabelOutOfRange { path: PathBuf, index: usize, label: u8 },
+    #[error("{}: label {label} of sample {index} is outside the class range 0..={max}", path.display(), max = classes - 1)]
+    LabelOutOfRange {
+        path: PathBuf,
+        index: usize,
+        label: Label,
+        classes: usize,
+    },
+    #[error("{}: label {value} of sample {index} is not a class number (0 to {})", path.display(), Label::MAX)]
+    NotAClass { path: PathBuf, index: usize, value: i64 },
 }
 
 /// The directory of one data set's files and which data set is expected there, with what messages
@@ -85,7 +141,7 @@ pub enum DataError {
 #[derive(Clone, Debug)]
 pub struct DataDir {
     pub path: PathBuf,
-    pub dataset: KnownDataset,
+    pub dataset: DatasetId,
     pub chosen_by: &'static str,
     /// The last line of `DataError::Missing`.
     pub hint: String,
@@ -115,7 +171,7 @@ pub fn locate(dir: &DataDir, split: Split) -> Result<SplitFiles, DataError> {
                 missing.extend(labels);
             }
             Err(DataError::Missing {
-                dataset: dir.dataset,
+                dataset: Box::new(dir.dataset.clone()),
                 split: split.name(),
                 dir: dir.path.display().to_string(),
                 source_of_dir: dir.chosen_by.to_owned(),
@@ -123,21 +179,6 @@ pub fn locate(dir: &DataDir, split: Split) -> Result<SplitFiles, DataError> {
                 hint: dir.hint.clone(),
             })
         }
-    }
-}
-
-/// The dimensions and elements of `array` if it holds u8 values in `ndims` dimensions.
-fn expect_u8(array: IdxArray, ndims: usize, path: &Path, expected: &str) -> Result<(Vec<usize>, Vec<u8>), DataError> {
-    match array {
-        IdxArray {
-            dims,
-            data: IdxData::U8(values),
-        } if dims.len() == ndims => Ok((dims, values)),
-        other => Err(DataError::Shape {
-            path: path.to_owned(),
-            expected: expected.to_owned(),
-            found: format!("{} elements of dimensions {:?}", other.data.element_type(), other.dims),
-        }),
     }
 }
 
@@ -156,36 +197,29 @@ pub fn spellings(name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Loads one split from `dir`.
+/// Loads one split from `dir`, with the classes of its data set: a known set's catalog classes (a
+/// label beyond them is an error), or for files as many as the split's largest label + 1.
 pub fn load_split(dir: &DataDir, split: Split) -> Result<Dataset, DataError> {
     let files = locate(dir, split)?;
-    Dataset::from_files(&files.images, &files.labels)
+    let known = dir.dataset.known().map(|k| k.classes());
+    Dataset::from_files(&files.images, &files.labels, known.as_ref())
+}
+
+/// Loads one split from `dir` as samples of `classes` (a model's): a label beyond them is an error.
+pub fn load_split_as(dir: &DataDir, split: Split, classes: &Classes) -> Result<Dataset, DataError> {
+    let files = locate(dir, split)?;
+    Dataset::from_files(&files.images, &files.labels, Some(classes))
 }
 
 impl Dataset {
-    /// Reads and pairs an image file (u8, samples x rows x cols) with a label file (u8, samples).
-    pub fn from_files(images_path: &Path, labels_path: &Path) -> Result<Self, DataError> {
+    /// Reads and pairs an image file (u8, (samples, rows, cols) or (samples, rows, cols, channels))
+    /// with a label file (integers, (samples)). The labels are of `classes` when given (a label
+    /// beyond them is an error), else of as many classes as the largest label + 1.
+    pub fn from_files(images_path: &Path, labels_path: &Path, classes: Option<&Classes>) -> Result<Self, DataError> {
         let images = read_idx_file(images_path)?;
         let labels = read_idx_file(labels_path)?;
-        Self::from_arrays(images, labels, images_path, labels_path)
-    }
-
-    fn from_arrays(
-        images: IdxArray,
-        labels: IdxArray,
-        images_path: &Path,
-        labels_path: &Path,
-    ) -> Result<Self, DataError> {
-        let (image_dims, pixels) = expect_u8(
-            images,
-            3,
-            images_path,
-            "u8 images of 3 dimensions (samples, rows, cols)",
-        )?;
-        let (_, labels) = expect_u8(labels, 1, labels_path, "u8 labels of 1 dimension (samples)")?;
-        let [samples, rows, cols] = image_dims[..] else {
-            unreachable!("expect_u8 checked 3 dimensions")
-        };
+        let (size, samples, pixels) = image_array(images, images_path)?;
+        let labels = label_array(labels, labels_path)?;
         if samples != labels.len() {
             return Err(DataError::CountMismatch {
                 images_path: images_path.to_owned(),
@@ -194,33 +228,42 @@ impl Dataset {
                 labels: labels.len(),
             });
         }
-        if let Some(index) = labels.iter().position(|&l| usize::from(l) >= CLASSES) {
-            return Err(DataError::LabelOutOfRange {
-                path: labels_path.to_owned(),
-                index,
-                label: labels[index],
-            });
-        }
-        let images = Array2::from_shape_vec((samples, rows * cols), pixels)
+        let classes = match classes {
+            Some(classes) => {
+                if let Some((index, label)) = classes.first_outside(&labels) {
+                    return Err(DataError::LabelOutOfRange {
+                        path: labels_path.to_owned(),
+                        index,
+                        label,
+                        classes: classes.len(),
+                    });
+                }
+                classes.clone()
+            }
+            None => Classes::counted(&labels),
+        };
+        let images = Array2::from_shape_vec((samples, size.values()), pixels)
             .expect("the IDX reader checked that the payload matches the dimensions");
-        Ok(Self::new(images, labels, rows, cols))
+        Ok(Self::new(images, labels, size, classes))
     }
 
-    /// A set of `images` (samples, rows * cols) of raw pixels with their `labels`, scaled `Unit`.
+    /// A set of `images` (samples, size.values()) of raw pixels with their `labels`, each one of
+    /// `classes`, scaled `Unit`.
     ///
     /// # Panics
     /// When the shapes disagree or a label is not a class; files go through `from_files`, which
     /// says what is wrong with them instead.
-    pub fn new(images: Array2<u8>, labels: Vec<u8>, rows: usize, cols: usize) -> Self {
+    pub fn new(images: Array2<u8>, labels: Vec<Label>, size: ImageSize, classes: Classes) -> Self {
         assert_eq!(images.nrows(), labels.len(), "a data set needs one label per image");
         assert_eq!(
             images.ncols(),
-            rows * cols,
-            "a data set's images are rows x cols pixels"
+            size.values(),
+            "a data set's images are rows x cols x channels values"
         );
         assert!(
-            labels.iter().all(|&l| usize::from(l) < CLASSES),
-            "a data set's labels are classes below {CLASSES}"
+            classes.first_outside(&labels).is_none(),
+            "a data set's labels are classes below {}",
+            classes.len()
         );
         Self {
             // Rows of pixels are read as slices.
@@ -230,14 +273,52 @@ impl Dataset {
                 images.as_standard_layout().into_owned()
             },
             labels,
-            rows,
-            cols,
+            classes,
+            rows: size.rows,
+            cols: size.cols,
+            channels: size.channels,
             scaling: Scaling::Unit,
             nonzero: OnceLock::new(),
         }
     }
 
-    /// (samples, rows * cols): the raw pixels.
+    pub fn size(&self) -> ImageSize {
+        ImageSize {
+            rows: self.rows,
+            cols: self.cols,
+            channels: self.channels,
+        }
+    }
+
+    /// The label of every sample, in order.
+    pub fn labels(&self) -> &[Label] {
+        &self.labels
+    }
+
+    pub fn classes(&self) -> &Classes {
+        &self.classes
+    }
+
+    /// The same samples as samples of `classes`, which must hold every label: a set read from
+    /// files takes the classes of all its splits together.
+    ///
+    /// # Panics
+    /// When a label is not one of `classes`.
+    pub fn set_classes(&mut self, classes: Classes) {
+        assert!(
+            classes.first_outside(&self.labels).is_none(),
+            "a data set's labels are classes below {}",
+            classes.len()
+        );
+        self.classes = classes;
+    }
+
+    /// The classes without a sample here, in order.
+    pub fn empty_classes(&self) -> Vec<usize> {
+        self.classes.without_samples(&self.labels)
+    }
+
+    /// (samples, rows * cols * channels): the raw pixels.
     pub fn images(&self) -> &Array2<u8> {
         &self.images
     }
@@ -249,7 +330,12 @@ impl Dataset {
     /// The samples `indices`, in that order, as a data set of their own.
     pub fn select(&self, indices: &[usize]) -> Self {
         let labels = indices.iter().map(|&i| self.labels[i]).collect();
-        let mut selected = Self::new(self.images.select(Axis(0), indices), labels, self.rows, self.cols);
+        let mut selected = Self::new(
+            self.images.select(Axis(0), indices),
+            labels,
+            self.size(),
+            self.classes.clone(),
+        );
         selected.scaling = self.scaling;
         selected
     }
@@ -272,13 +358,13 @@ impl Dataset {
         self.labels.is_empty()
     }
 
-    /// Pixels per image (the network's input width).
+    /// Values per image, rows · cols · channels (the network's input width).
     pub fn features(&self) -> usize {
         self.images.ncols()
     }
 
     /// Scales the samples `indices` into `x` (batch, features) by `self.scaling`, and writes their
-    /// one-hot labels into `targets` (batch, CLASSES). Both views must have `indices.len()` rows.
+    /// one-hot labels into `targets` (batch, classes). Both views must have `indices.len()` rows.
     pub fn gather<F: Float>(&self, indices: &[usize], mut x: ArrayViewMut2<F>, targets: ArrayViewMut2<F>) {
         let scaled: [F; 256] = self.scaling.table();
         for (&i, mut x_row) in indices.iter().zip(x.rows_mut()) {
@@ -310,11 +396,63 @@ impl Dataset {
         true
     }
 
-    /// The labels of the samples `indices` as rows of `targets` (batch, CLASSES).
+    /// The labels of the samples `indices` as rows of `targets` (batch, classes).
     fn one_hot<F: Float>(&self, indices: &[usize], mut targets: ArrayViewMut2<F>) {
         for (&i, mut t_row) in indices.iter().zip(targets.rows_mut()) {
             t_row.fill(F::zero());
             t_row[usize::from(self.labels[i])] = F::one();
         }
+    }
+}
+
+/// The image size, sample count and pixels of an image file's array (read from `path`).
+fn image_array(array: IdxArray, path: &Path) -> Result<(ImageSize, usize, Vec<u8>), DataError> {
+    let size = match array.dims[..] {
+        [_, rows, cols] => Some(ImageSize::grey(rows, cols)),
+        [_, rows, cols, channels @ (1 | 3)] => Some(ImageSize { rows, cols, channels }),
+        _ => None,
+    };
+    match (size, array.data) {
+        (Some(size), IdxData::U8(pixels)) => Ok((size, array.dims[0], pixels)),
+        (_, data) => Err(DataError::Shape {
+            path: path.to_owned(),
+            expected: "u8 images of 3 dimensions (samples, rows, cols), or of 4 with 1 or 3 channels last \
+                       (samples, rows, cols, channels)"
+                .to_owned(),
+            found: format!("{} elements of dimensions {:?}", data.element_type(), array.dims),
+        }),
+    }
+}
+
+/// The labels of a label file's array (read from `path`): integers of any IDX type, each a class
+/// number.
+fn label_array(array: IdxArray, path: &Path) -> Result<Vec<Label>, DataError> {
+    let not_labels = |data: &IdxData| DataError::Shape {
+        path: path.to_owned(),
+        expected: "integer labels of 1 dimension (samples)".to_owned(),
+        found: format!("{} elements of dimensions {:?}", data.element_type(), array.dims),
+    };
+    if array.dims.len() != 1 {
+        return Err(not_labels(&array.data));
+    }
+    let convert = |values: Vec<i64>| -> Result<Vec<Label>, DataError> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(index, &value)| {
+                Label::try_from(value).map_err(|_| DataError::NotAClass {
+                    path: path.to_owned(),
+                    index,
+                    value,
+                })
+            })
+            .collect()
+    };
+    match array.data {
+        IdxData::U8(values) => Ok(values.into_iter().map(Label::from).collect()),
+        IdxData::I8(values) => convert(values.into_iter().map(i64::from).collect()),
+        IdxData::I16(values) => convert(values.into_iter().map(i64::from).collect()),
+        IdxData::I32(values) => convert(values.into_iter().map(i64::from).collect()),
+        data @ (IdxData::F32(_) | IdxData::F64(_)) => Err(not_labels(&data)),
     }
 }

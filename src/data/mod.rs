@@ -1,9 +1,10 @@
-//! Data: the IDX file format, MNIST-like data sets built on it (and their nonzero pixels), the `Samples` the training loop
-//! cuts mini-batches from, small CSV tables of numbers, pictures made MNIST-style, and the data
-//! sets known by name with their download.
+//! Data: the IDX file format, MNIST-like data sets built on it (and their nonzero pixels) with
+//! their classes, the `Samples` the training loop cuts mini-batches from, small CSV tables of
+//! numbers, pictures made MNIST-style, and the data sets known by name with their download.
 
 pub mod augment;
 pub mod catalog;
+pub mod classes;
 pub mod dataset;
 pub mod download;
 pub mod idx;

@@ -16,11 +16,13 @@
 //!    its longer side is 20/28 of the field, and stretched again so its brightest pixel is 1;
 //! 5. pasted into the field with its centre of mass (intensity-weighted, whole pixels) on pixel
 //!    (cols/2, rows/2): (14, 14) for 28x28.
+//!
+//! Colour pictures for a colour model are not digits: they are only resized (`colour_resized`).
 
 use std::path::{Path, PathBuf};
 
 use image::imageops::{self, FilterType};
-use image::{ImageBuffer, Luma};
+use image::{ImageBuffer, Luma, Rgb};
 
 /// A grey picture: one f32 per pixel, 0 black to 1 white.
 pub type Grey = ImageBuffer<Luma<f32>, Vec<f32>>;
@@ -107,6 +109,28 @@ pub fn mnist_style(picture: &Grey, rows: usize, cols: usize, path: &Path) -> Res
         }
     }
     Ok(Prepared { pixels, inverted })
+}
+
+/// Decodes a PNG, JPEG or PGM picture (`bytes`, read from `path`) and resizes it to `rows` x
+/// `cols` (triangle filter, area-averaging when shrinking; the aspect ratio is not kept), with
+/// transparent parts counted as white: rows * cols RGB pixels, row-major, channel last. What a
+/// colour model sees of a photograph.
+pub fn colour_resized(bytes: &[u8], rows: usize, cols: usize, path: &Path) -> Result<Vec<u8>, PictureError> {
+    let picture = image::load_from_memory(bytes).map_err(|e| PictureError::Decode {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    let rgba = picture.to_rgba32f();
+    let on_white = ImageBuffer::<Rgb<f32>, Vec<f32>>::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, alpha] = rgba.get_pixel(x, y).0;
+        Rgb([r, g, b].map(|v| v * alpha + (1.0 - alpha)))
+    });
+    let resized = imageops::resize(&on_white, cols as u32, rows as u32, FilterType::Triangle);
+    Ok(resized
+        .pixels()
+        .flat_map(|p| p.0)
+        .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+        .collect())
 }
 
 /// The pixels of the picture's outer frame, about a twentieth of its shorter side thick.
@@ -230,6 +254,27 @@ mod tests {
             error.to_string().starts_with("x.png: not a readable picture"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_colour_picture_is_resized_as_it_is() {
+        let png = |picture: image::RgbImage| {
+            let mut bytes = Vec::new();
+            picture
+                .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+                .unwrap();
+            bytes
+        };
+        let solid = png(image::RgbImage::from_pixel(7, 5, image::Rgb([200, 30, 90])));
+        let pixels = colour_resized(&solid, 2, 3, Path::new("t.png")).unwrap();
+        assert_eq!(pixels, [200, 30, 90].repeat(6));
+        // Red on the left, blue on the right: so at 1x2, not inverted or centred.
+        let halves = png(image::RgbImage::from_fn(40, 10, |x, _| {
+            image::Rgb(if x < 20 { [220, 0, 0] } else { [0, 0, 220] })
+        }));
+        let pixels = colour_resized(&halves, 1, 2, Path::new("t.png")).unwrap();
+        assert!(pixels[0] > 150 && pixels[2] < 70, "{pixels:?}");
+        assert!(pixels[3] < 70 && pixels[5] > 150, "{pixels:?}");
     }
 
     #[test]

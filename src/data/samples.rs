@@ -8,7 +8,6 @@ use ndarray::ArrayViewMut2;
 
 use super::augment::ImageShape;
 use super::dataset::Dataset;
-use super::split::CLASSES;
 use crate::float::Float;
 use crate::kernels::SparseInput;
 
@@ -53,13 +52,14 @@ impl Samples for Dataset {
     }
 
     fn outputs(&self) -> usize {
-        CLASSES
+        self.classes().len()
     }
 
     fn image_shape(&self) -> Option<ImageShape> {
         Some(ImageShape {
             rows: self.rows,
             cols: self.cols,
+            channels: self.channels,
             background: self.scaling.apply(0.0),
         })
     }

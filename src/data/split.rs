@@ -1,8 +1,5 @@
-//! The two parts every MNIST-like data set is published in, and its number of classes: shared by the
-//! catalog of known data sets (which files make a split) and the reader (which names to look for).
-
-/// Number of classes in MNIST-like data sets (digits 0-9, or Fashion-MNIST's ten kinds of clothing).
-pub const CLASSES: usize = 10;
+//! The two parts every MNIST-like data set is published in: shared by the catalog of known data
+//! sets (which files make a split) and the reader (which names to look for).
 
 /// Which part of a data set to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The safetensors envelope that models and checkpoints share: the `format` and `format_version`
 //! metadata, the version check, the checksum, and a header written in sorted order.
 //!
-//! Checksum of version 2, the `sha256` key: SHA-256 over every tensor sorted by name (name, 0 byte,
+//! Checksum of versions 2 and 3, the `sha256` key: SHA-256 over every tensor sorted by name (name, 0 byte,
 //! its bytes) and then every other metadata entry sorted by key (key, 0, value, 0). Version 1's
 //! `tensor_sha256` covers only the layers' bytes, in the order layers.0.weight, layers.0.bias, ...
 
@@ -36,7 +36,7 @@ pub(super) fn seal(tensors: Vec<Tensor>, mut metadata: HashMap<String, String>) 
     with_sorted_header(&bytes)
 }
 
-/// The version 2 checksum: every tensor by name (name, 0, bytes), then every metadata entry but
+/// The checksum since version 2: every tensor by name (name, 0, bytes), then every metadata entry but
 /// `sha256` by key (key, 0, value, 0).
 fn content_sha256<'a>(
     tensors: impl Iterator<Item = (&'a str, &'a [u8])>,

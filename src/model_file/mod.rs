@@ -20,21 +20,26 @@
 //! | key               | value                                                           |
 //! |-------------------|-----------------------------------------------------------------|
 //! | `format`          | `mlp`                                                           |
-//! | `format_version`  | `2` (version 1 files, which have no checkpoint, are read too)  |
+//! | `format_version`  | `3` (versions 1 and 2 are read too; see below)                  |
 //! | `layer_sizes`     | JSON list, input to output, e.g. `[784,100,10]`                 |
 //! | `activation`      | hidden activation: sigmoid, tanh, relu, leaky-relu, identity    |
 //! | `loss`            | cross-entropy, bce or mse                                       |
 //! | `output_activation` | softmax (cross-entropy), sigmoid (bce), or mse's activation   |
 //! | `input`           | JSON `{"rows":28,"cols":28,"scaling":"unit"}`: x = pixel / 255, or |
-//! |                   | `{..,"scaling":"standard","mean":m,"std":s}`: x = (pixel/255 - m) / s |
+//! |                   | `{..,"scaling":"standard","mean":m,"std":s}`: x = (pixel/255 - m) / s; |
+//! |                   | `"channels":3` for colour images (rows x cols x 3, channel last; absent: 1) |
 //! | `classes`         | number of outputs, e.g. `10`                                    |
-//! | `dataset`         | the data set trained on: `mnist` or `fashion-mnist`; names the classes |
+//! | `class_names`     | JSON list of what each output means, e.g. `["0","1",...]` or `["T-shirt/top",...]` |
+//! | `dataset`         | the data set's name: `mnist`, `fashion-mnist`, or that of files read (e.g. a directory's) |
 //! | `training`        | JSON object: the run's specification, a `run::RunSpec` (seed, epochs, lr, ...) |
 //! | `checkpoint`      | JSON of the training configuration and the rest of the state: epoch, batches done, optimizer steps, the generator's seed/stream/word position, the best epoch, the history (wall times left out, so the same seed writes the same bytes) |
 //! | `sha256`          | SHA-256 (hex) of every tensor (by name: the name, a 0 byte, its bytes) then every other metadata entry (by key: key, 0, value, 0) |
 //!
 //! Version 1 had `tensor_sha256` instead: the tensors' bytes in the order layers.0.weight,
-//! layers.0.bias, layers.1.weight, ...
+//! layers.0.bias, layers.1.weight, ... Versions 1 and 2 have no `class_names`: their `dataset` is
+//! `mnist` or `fashion-mnist` (version 1 may lack it: MNIST), whose classes the catalog names.
+//! Version 3 added `class_names` and `channels`, and `dataset` may name a set read from files:
+//! version 2 readers would take such a file for corrupt.
 //!
 //! The file is written with `crate::atomic_file`: to a temporary file beside the target, renamed
 //! over it, so a reader sees the old file or the new one, never half of one.
@@ -56,7 +61,9 @@ use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic_file::write_atomically;
-use crate::data::catalog::KnownDataset;
+use crate::data::catalog::DatasetId;
+use crate::data::classes::Classes;
+use crate::data::dataset::ImageSize;
 use crate::data::scaling::Scaling;
 use crate::nn::Network;
 use crate::train::{TrainConfig, TrainState};
@@ -66,22 +73,47 @@ pub use self::model::output_activation_name;
 use self::header::Metadata;
 
 pub const FORMAT: &str = "mlp";
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
-/// What the network's input is: the image shape it was trained on and how pixels were scaled.
+/// What the network's input is: the image shape it was trained on (rows x cols pixels of
+/// `channels` values, channel last) and how pixels were scaled.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputSpec {
     pub rows: usize,
     pub cols: usize,
+    /// 1 (grey) or 3 (RGB); left out of the file when 1, as files before colour have it.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub channels: usize,
     #[serde(flatten)]
     pub scaling: Scaling,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+impl InputSpec {
+    /// The image size the network reads.
+    pub fn size(&self) -> ImageSize {
+        ImageSize {
+            rows: self.rows,
+            cols: self.cols,
+            channels: self.channels,
+        }
+    }
 }
 
 /// Everything about a model but its weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelInfo {
-    /// The data set the model was trained on, which says what each output class means.
-    pub dataset: KnownDataset,
+    /// The data set the model was trained on.
+    pub dataset: DatasetId,
+    /// What each output means: one class per output.
+    pub classes: Classes,
     pub input: InputSpec,
     /// The training settings, as recorded by whoever trained the model.
     pub training: serde_json::Map<String, serde_json::Value>,

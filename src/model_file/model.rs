@@ -1,6 +1,6 @@
 //! The model part of a file: the network's shape (`layer_sizes`, `activation`, `loss`,
-//! `output_activation`, `classes`), what it was trained on (`input`, `dataset`, `training`) and its
-//! layer tensors. Written and read here, checked against each other on reading.
+//! `output_activation`, `classes`), what it was trained on (`input`, `dataset`, `class_names`,
+//! `training`) and its layer tensors. Written and read here, checked against each other on reading.
 
 use std::collections::HashMap;
 
@@ -9,7 +9,8 @@ use safetensors::SafeTensors;
 use super::header::Metadata;
 use super::tensors::read_layers;
 use super::{InputSpec, Model, ModelFormatError, ModelInfo};
-use crate::data::catalog::KnownDataset;
+use crate::data::catalog::{DatasetId, KnownDataset};
+use crate::data::classes::Classes;
 use crate::data::scaling::Scaling;
 use crate::nn::loss::OutputActivation;
 use crate::nn::{Activation, Loss, Network};
@@ -32,6 +33,10 @@ pub(super) fn metadata(network: &Network<f32>, info: &ModelInfo) -> HashMap<Stri
             serde_json::to_string(&info.input).expect("plain fields"),
         ),
         ("classes".to_owned(), network.outputs().to_string()),
+        (
+            "class_names".to_owned(),
+            serde_json::to_string(&info.classes).expect("a list of names"),
+        ),
         ("dataset".to_owned(), info.dataset.name().to_owned()),
         (
             "training".to_owned(),
@@ -101,11 +106,22 @@ fn read_info(metadata: &Metadata<'_>, sizes: &[usize], version: u32) -> Result<M
     {
         return Err(Corrupt(format!("input scaling with mean {mean} and std {std}")));
     }
-    // A hostile file may claim sizes whose product overflows.
-    if input.rows.checked_mul(input.cols) != Some(sizes[0]) {
+    if !matches!(input.channels, 1 | 3) {
         return Err(Corrupt(format!(
-            "input {}x{} does not match {} inputs",
-            input.rows, input.cols, sizes[0]
+            "input of {} channels; images have 1 (grey) or 3 (RGB)",
+            input.channels
+        )));
+    }
+    // A hostile file may claim sizes whose product overflows.
+    let values = input
+        .rows
+        .checked_mul(input.cols)
+        .and_then(|p| p.checked_mul(input.channels));
+    if values != Some(sizes[0]) {
+        return Err(Corrupt(format!(
+            "input {} does not match {} inputs",
+            input.size(),
+            sizes[0]
         )));
     }
     let classes = metadata.field("classes")?;
@@ -115,20 +131,49 @@ fn read_info(metadata: &Metadata<'_>, sizes: &[usize], version: u32) -> Result<M
             "classes `{classes}` does not match the output size {outputs}"
         )));
     }
-    // Version 1 files may predate data set names: they hold MNIST models.
-    let dataset = match metadata.get("dataset") {
-        None if version == 1 => KnownDataset::Mnist,
-        _ => {
-            let name = metadata.field("dataset")?;
-            KnownDataset::from_name(name).ok_or_else(|| Corrupt(format!("unknown dataset `{name}`")))?
-        }
-    };
+    let (dataset, classes) = read_classes(metadata, outputs, version)?;
     let serde_json::Value::Object(training) = metadata.json("training")? else {
         return Err(Corrupt("metadata `training` is not a JSON object".to_owned()));
     };
     Ok(ModelInfo {
         dataset,
+        classes,
         input,
         training,
     })
+}
+
+/// The data set and the names of the `outputs` classes. Files before version 3 name no classes:
+/// their data set is a known one (version 1 may not say: MNIST), whose catalog names them (the
+/// first `outputs` of them, and numbers beyond).
+fn read_classes(
+    metadata: &Metadata<'_>,
+    outputs: usize,
+    version: u32,
+) -> Result<(DatasetId, Classes), ModelFormatError> {
+    use ModelFormatError::Corrupt;
+    if version < 3 {
+        let known = match metadata.get("dataset") {
+            None if version == 1 => KnownDataset::Mnist,
+            _ => {
+                let name = metadata.field("dataset")?;
+                KnownDataset::from_name(name).ok_or_else(|| Corrupt(format!("unknown dataset `{name}`")))?
+            }
+        };
+        // Made-up test models may have fewer outputs than the data set has classes, or more.
+        let names = known.class_names();
+        let classes = Classes::named(
+            (0..outputs)
+                .map(|k| names.get(k).map_or_else(|| k.to_string(), |&n| n.to_owned()))
+                .collect(),
+        );
+        return Ok((DatasetId::Known(known), classes));
+    }
+    let classes: Classes = serde_json::from_value(metadata.json("class_names")?)
+        .map_err(|e| Corrupt(format!("class_names is not a list of names: {e}")))?;
+    if classes.len() != outputs {
+        return Err(Corrupt(format!("{} class_names for {outputs} outputs", classes.len())));
+    }
+    let name = metadata.field("dataset")?;
+    Ok((DatasetId::of_model(name, &classes), classes))
 }

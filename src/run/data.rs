@@ -1,8 +1,10 @@
 //! The data of a run: the training set less the images held out for validation, the held-out
-//! images, and the test set, all scaled alike. Hold-out and scaling happen here and nowhere else.
+//! images, and the test set, all of the same classes and scaled alike. Hold-out, the classes of
+//! the splits together, and scaling happen here and nowhere else.
 
 use super::RunError;
-use crate::data::dataset::{DataDir, DataError, Dataset, load_split};
+use crate::data::classes::Classes;
+use crate::data::dataset::{DataDir, DataError, Dataset, load_split, load_split_as};
 use crate::data::scaling::Scaling;
 use crate::data::split::Split;
 use crate::train::Splits;
@@ -17,21 +19,31 @@ pub struct RunData {
 
 impl RunData {
     /// The training and test splits in `dir`, with `val` training images held out as `seed`
-    /// chooses them; every split scaled `Unit` until `scale`.
-    pub fn load(dir: &DataDir, val: usize, seed: u64) -> anyhow::Result<Self> {
+    /// chooses them; every split scaled `Unit` until `scale`. The splits are of `classes` when
+    /// given (a resumed run's), else of the data set's: a known set's, or as many as the largest
+    /// label of both splits + 1.
+    pub fn load(dir: &DataDir, val: usize, seed: u64, classes: Option<&Classes>) -> anyhow::Result<Self> {
+        let load = |split| match classes {
+            Some(classes) => load_split_as(dir, split, classes),
+            None => load_split(dir, split),
+        };
         // The two splits side by side: decompressing the files is most of the loading time.
-        let (train, test) = rayon::join(|| load_split(dir, Split::Train), || load_split(dir, Split::Test));
-        let (train, test) = (train?, test?);
-        if test.features() != train.features() {
+        let (train, test) = rayon::join(|| load(Split::Train), || load(Split::Test));
+        let (mut train, mut test) = (train?, test?);
+        if test.size() != train.size() {
             return Err(DataError::Incompatible(format!(
-                "{}: the test images are {}x{} but the training images {}x{}",
+                "{}: the test images are {} but the training images {}",
                 dir.path.display(),
-                test.rows,
-                test.cols,
-                train.rows,
-                train.cols
+                test.size(),
+                train.size()
             ))
             .into());
+        }
+        if train.classes() != test.classes() {
+            // Sets read from files, counted split by split: the classes of both.
+            let classes = Classes::numbered(train.classes().len().max(test.classes().len()));
+            train.set_classes(classes.clone());
+            test.set_classes(classes);
         }
         if val == 0 {
             return Ok(Self {
@@ -63,6 +75,11 @@ impl RunData {
         {
             set.scaling = scaling;
         }
+    }
+
+    /// The classes no training image has (after the hold-out), in order.
+    pub fn empty_classes(&self) -> Vec<usize> {
+        self.train.empty_classes()
     }
 
     pub fn splits(&self) -> Splits<'_> {

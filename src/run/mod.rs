@@ -2,10 +2,11 @@
 //! the checkpoint its model file holds; then train it, observing it as it goes, and save it.
 //!
 //! ```text
-//! start(spec, dir):  load the data (hold out `val` images) -> fit the scaling on the training
-//!                    images -> scale every split -> initialize the network from the seed
-//! resume(path, dir): read the checkpoint -> load the data as the spec says -> check they fit
-//!                    the checkpoint -> scale as the model was trained
+//! start(spec, dir):  load the data (hold out `val` images; the classes are the data set's)
+//!                    -> fit the scaling on the training images -> scale every split
+//!                    -> initialize the network from the seed, one output per class
+//! resume(path, dir): read the checkpoint -> load the data as the spec says, of the model's
+//!                    classes -> check they fit the checkpoint -> scale as the model was trained
 //! ```
 //!
 //! Errors name no flags: whatever fills the specification words them for its users (`RunError`).
@@ -22,9 +23,8 @@ use rand_chacha::ChaCha8Rng;
 pub use data::RunData;
 pub use spec::RunSpec;
 
-use crate::data::catalog::KnownDataset;
+use crate::data::catalog::DatasetId;
 use crate::data::dataset::{DataDir, DataError};
-use crate::data::split::CLASSES;
 use crate::model_file::{self, InputSpec, ModelFileError, ModelInfo};
 use crate::nn::Network;
 use crate::train::{Observer, Outcome, TrainConfig, TrainState, train};
@@ -127,11 +127,18 @@ impl Run {
         &self.spec.train
     }
 
+    /// The classes no training image has (the network still has an output for each); a data
+    /// set read from files may skip some labels, or the hold-out take a class's only images.
+    pub fn empty_classes(&self) -> Vec<usize> {
+        self.data.empty_classes()
+    }
+
     /// What the model file records besides the weights.
     pub fn info(&self) -> ModelInfo {
         let training = serde_json::to_value(&self.spec).expect("a spec is plain data");
         ModelInfo {
-            dataset: self.spec.dataset,
+            dataset: self.spec.dataset.clone(),
+            classes: self.data.train.classes().clone(),
             input: self.input.clone(),
             training: match training {
                 serde_json::Value::Object(map) => map,
@@ -146,13 +153,14 @@ impl Run {
     }
 }
 
-/// A new run of `spec` on the data set in `dir` (which the spec then records).
+/// A new run of `spec` on the data set in `dir` (which the spec then records, with the data set).
 pub fn start(mut spec: RunSpec, dir: &DataDir) -> anyhow::Result<Run> {
     if spec.train.patience.is_some() && spec.val == 0 {
         return Err(RunError::PatienceWithoutValidation.into());
     }
     spec.data_dir.clone_from(&dir.path);
-    let mut data = RunData::load(dir, spec.val, spec.seed)?;
+    spec.dataset = dir.dataset.clone();
+    let mut data = RunData::load(dir, spec.val, spec.seed, None)?;
     let samples = data.train.len();
     let config = &mut spec.train;
     if config.batch_size > samples {
@@ -170,12 +178,13 @@ pub fn start(mut spec: RunSpec, dir: &DataDir) -> anyhow::Result<Run> {
 
     let mut sizes = vec![data.train.features()];
     sizes.extend(&spec.hidden);
-    sizes.push(CLASSES);
+    sizes.push(data.train.classes().len());
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let network = Network::<f32>::new(&sizes, spec.activation, spec.loss, spec.init, &mut rng);
     let input = InputSpec {
         rows: data.train.rows,
         cols: data.train.cols,
+        channels: data.train.channels,
         scaling,
     };
     Ok(Run {
@@ -188,7 +197,7 @@ pub fn start(mut spec: RunSpec, dir: &DataDir) -> anyhow::Result<Run> {
 
 /// The run saved in the checkpoint at `path`, on its data set in the directory `data_dir` chooses
 /// for it from the data set and the directory the run recorded.
-pub fn resume(path: &Path, data_dir: impl FnOnce(KnownDataset, &Path) -> DataDir) -> anyhow::Result<Run> {
+pub fn resume(path: &Path, data_dir: impl FnOnce(&DatasetId, &Path) -> DataDir) -> anyhow::Result<Run> {
     let (model, checkpoint) = model_file::load_checkpoint(path)?;
     let checkpoint = checkpoint.ok_or_else(|| RunError::NoCheckpoint { path: path.to_owned() })?;
     let recorded = serde_json::Value::Object(model.info.training);
@@ -200,8 +209,8 @@ pub fn resume(path: &Path, data_dir: impl FnOnce(KnownDataset, &Path) -> DataDir
     let input = model.info.input;
     spec.scaling = input.scaling.choice();
     spec.train = checkpoint.config;
-    let dir = data_dir(spec.dataset, &spec.data_dir);
-    let mut data = RunData::load(&dir, spec.val, spec.seed)?;
+    let dir = data_dir(&spec.dataset, &spec.data_dir);
+    let mut data = RunData::load(&dir, spec.val, spec.seed, Some(&model.info.classes))?;
     check_fits(&data, &input, &checkpoint.state, &dir).with_context(|| path.display().to_string())?;
     data.scale(input.scaling);
     Ok(Run {
@@ -215,14 +224,12 @@ pub fn resume(path: &Path, data_dir: impl FnOnce(KnownDataset, &Path) -> DataDir
 /// Whether `data` (read from `dir`) are the data the checkpoint was trained on, as far as sizes tell.
 fn check_fits(data: &RunData, input: &InputSpec, state: &TrainState<f32>, dir: &DataDir) -> Result<(), DataError> {
     let train = &data.train;
-    if (train.rows, train.cols) != (input.rows, input.cols) {
+    if train.size() != input.size() {
         return Err(DataError::Incompatible(format!(
-            "trained on {}x{} images but those in {} are {}x{}",
-            input.rows,
-            input.cols,
+            "trained on {} images but those in {} are {}",
+            input.size(),
             dir.path.display(),
-            train.rows,
-            train.cols
+            train.size()
         )));
     }
     if train.len() != state.order.len() {

@@ -9,15 +9,15 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::catalog::KnownDataset;
+use crate::data::catalog::{DatasetId, KnownDataset};
 use crate::data::scaling::ScalingChoice;
 use crate::nn::{Activation, Init, Loss};
 use crate::train::TrainConfig;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSpec {
-    #[serde(with = "crate::serde_text")]
-    pub dataset: KnownDataset,
+    /// A known data set (recorded as its name, `"mnist"`), or files (`{"files": NAME}`).
+    pub dataset: DatasetId,
     /// Where the data set's files were read from (filled by `run::start`); a resumed run reads
     /// them there again unless it is told another directory.
     pub data_dir: PathBuf,
@@ -45,7 +45,7 @@ impl Default for RunSpec {
     /// scaling, seed 1, on MNIST in `./data`.
     fn default() -> Self {
         Self {
-            dataset: KnownDataset::Mnist,
+            dataset: DatasetId::Known(KnownDataset::Mnist),
             data_dir: PathBuf::from("data"),
             hidden: vec![100],
             activation: Activation::Sigmoid,
@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn a_spec_reads_back_what_it_writes() {
         let spec = RunSpec {
-            dataset: KnownDataset::FashionMnist,
+            dataset: DatasetId::Known(KnownDataset::FashionMnist),
             hidden: vec![256, 64],
             activation: Activation::LeakyRelu,
             loss: Loss::MeanSquaredError(Activation::Identity),
@@ -103,6 +103,13 @@ mod tests {
         };
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(serde_json::from_str::<RunSpec>(&json).unwrap(), spec);
+        let files = RunSpec {
+            dataset: DatasetId::Files("shapes".to_owned()),
+            ..spec
+        };
+        let json = serde_json::to_string(&files).unwrap();
+        assert!(json.contains(r#""dataset":{"files":"shapes"}"#), "{json}");
+        assert_eq!(serde_json::from_str::<RunSpec>(&json).unwrap(), files);
     }
 
     #[test]

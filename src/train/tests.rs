@@ -6,13 +6,22 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
+use crate::data::classes::{Classes, Label};
+use crate::data::dataset::ImageSize;
 use crate::data::samples::Samples;
 use crate::data::scaling::Scaling;
-use crate::data::split::CLASSES;
 use crate::kernels::SparseInput;
 use crate::nn::{Activation, Dropout, Init, Loss, Network};
 use crate::optim::Optimizer;
 use crate::schedule::Schedule;
+
+/// The classes of the test sets: ten, as MNIST's.
+const CLASSES: usize = 10;
+
+/// Square grey `images` with their `labels`, of ten classes.
+fn set(images: Array2<u8>, labels: Vec<Label>, side: usize) -> Dataset {
+    Dataset::new(images, labels, ImageSize::grey(side, side), Classes::numbered(CLASSES))
+}
 
 /// Trains `network` with `trainer` for one epoch over `order` (shuffled first), all its batches,
 /// handing each batch's loss to `on_batch`.
@@ -94,8 +103,8 @@ fn batches_gathered_sparse_train_exactly_as_dense_ones() {
             0
         }
     });
-    let labels = (0..44).map(|i| (i % CLASSES) as u8).collect();
-    let data = Dataset::new(images, labels, 6, 6);
+    let labels = (0..44).map(|i| (i % CLASSES) as Label).collect();
+    let data = set(images, labels, 6);
     let mut t = Array2::<f32>::zeros((2, CLASSES));
     assert!(
         data.gather_sparse(&[3, 1], &mut SparseInput::default(), t.view_mut()),
@@ -124,8 +133,8 @@ fn batches_gathered_sparse_train_exactly_as_dense_ones() {
 fn runs_gathering_ahead_train_as_single_steps_do_even_when_stopped_early() {
     let mut rng = ChaCha8Rng::seed_from_u64(6);
     let images = Array2::from_shape_simple_fn((40, 36), || u8::from(rng.random_bool(0.2)) * 200);
-    let labels = (0..40).map(|i| (i % CLASSES) as u8).collect();
-    let data = Dataset::new(images, labels, 6, 6);
+    let labels = (0..40).map(|i| (i % CLASSES) as Label).collect();
+    let data = set(images, labels, 6);
     let batches: Vec<Vec<usize>> = (0..5)
         .map(|b| (0..8).map(|i| (7 * (8 * b + i)) % 40).collect())
         .collect();
@@ -185,7 +194,7 @@ fn runs_gathering_ahead_train_as_single_steps_do_even_when_stopped_early() {
 #[test]
 fn a_scaling_that_moves_zero_gathers_dense() {
     let images = Array2::from_shape_fn((4, 4), |(i, j)| u8::from(i == j) * 200);
-    let mut data = Dataset::new(images, vec![0, 1, 2, 3], 2, 2);
+    let mut data = set(images, vec![0, 1, 2, 3], 2);
     let mut t = Array2::<f32>::zeros((1, CLASSES));
     assert!(data.gather_sparse(&[2], &mut SparseInput::default(), t.view_mut()));
     data.scaling = Scaling::standard_for(data.images()).unwrap();
@@ -203,7 +212,7 @@ fn epoch_after(
     break_network: impl FnOnce(&mut Network<f32>),
 ) -> (Result<(), Diverged>, usize) {
     let images = Array2::from_shape_fn((4, 4), |(i, j)| (40 * i + 10 * j) as u8);
-    let data = Dataset::new(images, vec![0, 1, 2, 3], 2, 2);
+    let data = set(images, vec![0, 1, 2, 3], 2);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let sizes = [4, 3, 10];
     let mut network = Network::new(&sizes, Activation::Sigmoid, Loss::CrossEntropy, Init::Xavier, &mut rng);

@@ -129,12 +129,16 @@ pub fn draw_grid(tiles: &[Tile], cols: u32, scale: u32) -> (RgbImage, GridLayout
     (picture, layout)
 }
 
-/// A tile from grey pixels (row-major, `width` per row), shown as they are: 0 black, 255 white.
-pub fn grey_tile(pixels: &[u8], width: u32, caption: Option<String>) -> Tile {
-    let height = pixels.len() as u32 / width;
+/// A tile from an image's pixels as a data set stores them (row-major, `width` per row, each of
+/// `channels` values: 1 grey, 3 RGB), shown as they are: grey 0 black and 255 white, RGB as is.
+pub fn image_tile(pixels: &[u8], width: u32, channels: usize, caption: Option<String>) -> Tile {
+    let height = (pixels.len() / channels) as u32 / width;
     let image = RgbImage::from_fn(width, height, |x, y| {
-        let p = pixels[(y * width + x) as usize];
-        Rgb([p, p, p])
+        let at = (y * width + x) as usize * channels;
+        match pixels[at..at + channels] {
+            [r, g, b] => Rgb([r, g, b]),
+            _ => Rgb([pixels[at]; 3]),
+        }
     });
     Tile { image, caption }
 }
@@ -146,7 +150,7 @@ mod tests {
     #[test]
     fn every_tile_pixel_becomes_a_square_at_its_place() {
         let tiles: Vec<Tile> = (0..5u8)
-            .map(|t| grey_tile(&[t, 10 * t, 100 + t, 200 + t, 7, 9], 3, None))
+            .map(|t| image_tile(&[t, 10 * t, 100 + t, 200 + t, 7, 9], 3, 1, None))
             .collect();
         let (picture, layout) = draw_grid(&tiles, 2, 4);
         assert_eq!((layout.rows, layout.cols), (3, 2));
@@ -166,8 +170,18 @@ mod tests {
     }
 
     #[test]
+    fn colour_tiles_keep_each_pixels_channels() {
+        let tile = image_tile(&[255, 0, 0, 0, 128, 0, 1, 2, 3, 9, 9, 9], 2, 3, None);
+        assert_eq!(tile.image.dimensions(), (2, 2));
+        assert_eq!(tile.image.get_pixel(0, 0).0, [255, 0, 0]);
+        assert_eq!(tile.image.get_pixel(1, 0).0, [0, 128, 0]);
+        assert_eq!(tile.image.get_pixel(0, 1).0, [1, 2, 3]);
+        assert_eq!(image_tile(&[7, 8], 2, 1, None).image.get_pixel(1, 0).0, [8, 8, 8]);
+    }
+
+    #[test]
     fn captions_are_drawn_below_the_tiles_and_leave_them_intact() {
-        let black = grey_tile(&[0; 28 * 28], 28, Some("7".to_owned()));
+        let black = image_tile(&[0; 28 * 28], 28, 1, Some("7".to_owned()));
         let (picture, layout) = draw_grid(std::slice::from_ref(&black), 1, 2);
         assert_eq!(picture.dimensions(), (2 + 56 + 2, 2 + 56 + CAPTION_STRIP + 2));
         let (x0, y0) = layout.tile_origin(0);

@@ -10,31 +10,76 @@ use image::{Rgb, RgbImage};
 use super::colormap::{sequential, text_colour_on, warm};
 use super::text;
 
-/// Side of one square in pixels.
+/// Side of one square in pixels, up to `FULL_SIZE_CLASSES` classes; with more, the squares shrink
+/// so that the matrix stays about `FULL_SIZE_CLASSES` squares of this size across (62 classes get
+/// 28-pixel squares), but never below `MIN_CELL`.
 pub const CELL: u32 = 44;
+const FULL_SIZE_CLASSES: u32 = 40;
+const MIN_CELL: u32 = 2;
 /// Room left of the squares for the row labels, above them for the column labels, below for the key.
 const LEFT: u32 = 72;
 const TOP: u32 = 64;
 const BOTTOM: u32 = 40;
 const MARGIN: u32 = 12;
+/// Text heights on full-size squares; on smaller squares counts and labels shrink with them, and
+/// a count that does not fit its square, or would be smaller than `MIN_COUNT_TEXT`, is left out
+/// (its colour still tells).
 const COUNT_TEXT: f64 = 14.0;
+const MIN_COUNT_TEXT: f64 = 8.0;
 const LABEL_TEXT: f64 = 16.0;
+const MIN_LABEL_TEXT: f64 = 9.0;
+/// Pixels kept free between neighbouring column labels.
+const LABEL_GAP: u32 = 4;
 
 /// Where the squares of a heat map are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeatmapLayout {
     pub classes: usize,
+    /// Side of one square in pixels.
+    pub cell: u32,
 }
 
 impl HeatmapLayout {
+    /// The layout of a matrix of `classes` classes.
+    pub fn new(classes: usize) -> Self {
+        let full_side = FULL_SIZE_CLASSES * CELL;
+        let cell = (full_side / (classes as u32).max(1)).clamp(MIN_CELL, CELL);
+        Self { classes, cell }
+    }
+
     pub fn size(&self) -> (u32, u32) {
-        let side = self.classes as u32 * CELL;
+        let side = self.classes as u32 * self.cell;
         (LEFT + side + MARGIN, TOP + side + BOTTOM)
     }
 
     /// Top-left pixel of the square for true class `truth` and predicted class `predicted`.
     pub fn cell_origin(&self, truth: usize, predicted: usize) -> (u32, u32) {
-        (LEFT + predicted as u32 * CELL, TOP + truth as u32 * CELL)
+        (LEFT + predicted as u32 * self.cell, TOP + truth as u32 * self.cell)
+    }
+
+    /// Height of the counts written on the squares.
+    fn count_text(&self) -> f64 {
+        COUNT_TEXT.min(0.42 * f64::from(self.cell))
+    }
+
+    /// Height of the class labels along the axes.
+    fn label_text(&self) -> f64 {
+        LABEL_TEXT.min(0.55 * f64::from(self.cell)).max(MIN_LABEL_TEXT)
+    }
+
+    /// Every how many classes a label is written: 1, 2, 5, 10, 20, 50, ..., the first that leaves
+    /// the widest label room beside its neighbours.
+    pub fn label_step(&self) -> usize {
+        let widest = text::width(&(self.classes.max(1) - 1).to_string(), text::SANS, self.label_text());
+        let steps = [1, 2, 5]
+            .into_iter()
+            .cycle()
+            .zip(0u32..)
+            .map(|(m, i)| m * 10usize.pow(i / 3));
+        steps
+            .take_while(|&step| step < self.classes.max(2))
+            .find(|&step| step as u32 * self.cell >= widest + LABEL_GAP)
+            .unwrap_or(self.classes.max(1))
     }
 }
 
@@ -71,34 +116,40 @@ pub fn cell_colour(counts: &[Vec<u64>], truth: usize, predicted: usize, largest_
 
 /// Draws `counts[true][predicted]` (square) as a heat map with class labels and a key.
 pub fn confusion_heatmap(counts: &[Vec<u64>]) -> (RgbImage, HeatmapLayout) {
-    let layout = HeatmapLayout { classes: counts.len() };
+    let layout = HeatmapLayout::new(counts.len());
     let (width, height) = layout.size();
     let mut picture = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
     let black = [0, 0, 0];
     let largest = largest_confusion(counts);
+    let cell = layout.cell;
+    let count_text = layout.count_text();
     for (truth, row) in counts.iter().enumerate() {
         for (predicted, &count) in row.iter().enumerate() {
             let colour = cell_colour(counts, truth, predicted, largest);
             let (x0, y0) = layout.cell_origin(truth, predicted);
-            for y in y0..y0 + CELL {
-                for x in x0..x0 + CELL {
+            for y in y0..y0 + cell {
+                for x in x0..x0 + cell {
                     picture.put_pixel(x, y, Rgb(colour));
                 }
             }
-            let centre = ((x0 + CELL / 2) as i32, (y0 + CELL / 2) as i32);
-            text::draw_centred(
-                &mut picture,
-                &count.to_string(),
-                text::SANS,
-                centre,
-                COUNT_TEXT,
-                text_colour_on(colour),
-            );
+            let count = count.to_string();
+            if count_text >= MIN_COUNT_TEXT && text::width(&count, text::SANS, count_text) + 2 <= cell {
+                let centre = ((x0 + cell / 2) as i32, (y0 + cell / 2) as i32);
+                text::draw_centred(
+                    &mut picture,
+                    &count,
+                    text::SANS,
+                    centre,
+                    count_text,
+                    text_colour_on(colour),
+                );
+            }
         }
     }
-    let side = counts.len() as u32 * CELL;
-    let middle = CELL as i32 / 2;
-    for class in 0..counts.len() {
+    let side = counts.len() as u32 * cell;
+    let middle = cell as i32 / 2;
+    let label_text = layout.label_text();
+    for class in (0..counts.len()).step_by(layout.label_step()) {
         let (x, y) = layout.cell_origin(class, class);
         let label = class.to_string();
         text::draw_centred(
@@ -106,7 +157,7 @@ pub fn confusion_heatmap(counts: &[Vec<u64>]) -> (RgbImage, HeatmapLayout) {
             &label,
             text::SANS,
             (x as i32 + middle, TOP as i32 - 12),
-            LABEL_TEXT,
+            label_text,
             black,
         );
         text::draw_centred(
@@ -114,7 +165,7 @@ pub fn confusion_heatmap(counts: &[Vec<u64>]) -> (RgbImage, HeatmapLayout) {
             &label,
             text::SANS,
             (LEFT as i32 - 14, y as i32 + middle),
-            LABEL_TEXT,
+            label_text,
             black,
         );
     }
@@ -183,5 +234,29 @@ mod tests {
             .filter(|&(xx, yy)| picture.get_pixel(xx, yy).0[0] < 100)
             .count();
         assert!(dark > 5, "{dark} text pixels");
+        assert_eq!((layout.cell, layout.label_step()), (CELL, 1));
+    }
+
+    #[test]
+    fn many_classes_get_smaller_squares_and_fewer_labels() {
+        assert_eq!(HeatmapLayout::new(40).cell, CELL);
+        let sixty_two = HeatmapLayout::new(62);
+        assert_eq!((sixty_two.cell, sixty_two.label_step()), (28, 1));
+        let many = HeatmapLayout::new(300);
+        assert_eq!(many.cell, 5);
+        assert!([5, 10].contains(&many.label_step()), "{}", many.label_step());
+        assert_eq!(HeatmapLayout::new(1024).cell, MIN_CELL);
+        // A square too small for its count is left without it: the colour alone.
+        let mut counts = vec![vec![0u64; 300]; 300];
+        counts[0][0] = 123;
+        let (picture, layout) = confusion_heatmap(&counts);
+        assert_eq!(picture.dimensions(), layout.size());
+        let (x, y) = layout.cell_origin(0, 0);
+        let square: Vec<_> = (y..y + 5).flat_map(|yy| (x..x + 5).map(move |xx| (xx, yy))).collect();
+        assert!(
+            square
+                .iter()
+                .all(|&(xx, yy)| picture.get_pixel(xx, yy).0 == sequential(1.0))
+        );
     }
 }

@@ -46,3 +46,9 @@ pub fn draw_centred(image: &mut RgbImage, text: &str, family: &str, centre: (i32
     area.draw_text(text, &style, centre)
         .expect("drawing text into a memory buffer cannot fail once the font is registered");
 }
+
+/// The width in pixels of `text` in `family`, `size` pixels high, as `draw_centred` draws it.
+pub fn width(text: &str, family: &str, size: f64) -> u32 {
+    register();
+    (family, size).into_font().box_size(text).map_or(0, |(width, _)| width)
+}

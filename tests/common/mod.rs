@@ -196,8 +196,108 @@ pub fn random_mnist(samples: usize, nonzero: f64, rng: &mut rand_chacha::ChaCha8
             0
         }
     });
-    let labels = (0..samples)
-        .map(|_| rng.random_range(0..mlp::data::split::CLASSES as u8))
+    let labels = (0..samples).map(|_| rng.random_range(0..10)).collect();
+    mlp::data::dataset::Dataset::new(
+        images,
+        labels,
+        mlp::data::dataset::ImageSize::grey(28, 28),
+        mlp::data::classes::Classes::numbered(10),
+    )
+}
+
+/// Labels as the bytes of an IDX file of `type_code` (0x08 u8, 0x0B i16, 0x0C i32), big-endian.
+pub fn label_idx(type_code: u8, labels: &[u32]) -> Vec<u8> {
+    let payload: Vec<u8> = match type_code {
+        0x08 => labels.iter().map(|&l| u8::try_from(l).unwrap()).collect(),
+        0x0B => labels
+            .iter()
+            .flat_map(|&l| i16::try_from(l).unwrap().to_be_bytes())
+            .collect(),
+        0x0C => labels
+            .iter()
+            .flat_map(|&l| i32::try_from(l).unwrap().to_be_bytes())
+            .collect(),
+        other => panic!("no labels of type code {other:#x}"),
+    };
+    idx_bytes(type_code, &[labels.len() as u32], &payload)
+}
+
+/// The pixels of image `i` with label `label` of `classes` in a made-up set of `rows` x `cols` x
+/// `channels` images: a bright band of rows `label * rows / classes` in channel `label % channels`,
+/// faint grain elsewhere, so that a small net learns it when there are no more classes than rows.
+pub fn banded_image(i: usize, label: u32, classes: usize, (rows, cols, channels): (usize, usize, usize)) -> Vec<u8> {
+    let band = label as usize * rows / classes;
+    let lit = label as usize % channels;
+    let mut pixels = Vec::with_capacity(rows * cols * channels);
+    for r in 0..rows {
+        for c in 0..cols {
+            for k in 0..channels {
+                pixels.push(if r == band && k == lit {
+                    200 + ((i + c) % 50) as u8
+                } else {
+                    ((i * 7 + c * 3 + k * 5) % 40) as u8
+                });
+            }
+        }
+    }
+    pixels
+}
+
+/// A split in `dir` under the standard names (raw IDX): one `banded_image` per label of `labels`,
+/// the images (samples, rows, cols) when grey and (samples, rows, cols, 3) in colour, the labels
+/// of IDX type `label_type`.
+pub fn write_banded_split(
+    dir: &Path,
+    prefix: &str,
+    labels: &[u32],
+    classes: usize,
+    size: (usize, usize, usize),
+    label_type: u8,
+) {
+    let (rows, cols, channels) = size;
+    let pixels: Vec<u8> = labels
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &label)| banded_image(i, label, classes, size))
         .collect();
-    mlp::data::dataset::Dataset::new(images, labels, 28, 28)
+    let mut dims = vec![labels.len() as u32, rows as u32, cols as u32];
+    if channels != 1 {
+        dims.push(channels as u32);
+    }
+    std::fs::write(
+        dir.join(format!("{prefix}-images-idx3-ubyte")),
+        idx_bytes(0x08, &dims, &pixels),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(format!("{prefix}-labels-idx1-ubyte")),
+        label_idx(label_type, labels),
+    )
+    .unwrap();
+}
+
+/// Asserts that tile `index` of `picture` (laid out as `layout`) shows the image `pixels` (`width`
+/// per row, `channels` values per pixel: 1 grey, 3 RGB), each pixel a `layout.scale`-sided square.
+pub fn assert_tile_shows(
+    picture: &image::RgbImage,
+    layout: mlp::viz::grid::GridLayout,
+    index: usize,
+    pixels: &[u8],
+    (width, channels): (u32, usize),
+) {
+    let (x0, y0) = layout.tile_origin(index);
+    for (i, value) in pixels.chunks(channels).enumerate() {
+        let expected = match value {
+            &[r, g, b] => [r, g, b],
+            _ => [value[0]; 3],
+        };
+        let (x, y) = (i as u32 % width, i as u32 / width);
+        for d in 0..layout.scale * layout.scale {
+            let (dx, dy) = (d % layout.scale, d / layout.scale);
+            let shown = picture
+                .get_pixel(x0 + x * layout.scale + dx, y0 + y * layout.scale + dy)
+                .0;
+            assert_eq!(shown, expected, "tile {index}, pixel ({x}, {y})");
+        }
+    }
 }

@@ -11,7 +11,7 @@ use super::super::args::{
 use super::super::data::DataArgs;
 use super::super::exit::usage_bail;
 use crate::data::augment::Augment;
-use crate::data::catalog::KnownDataset;
+use crate::data::catalog::DatasetId;
 use crate::data::scaling::ScalingChoice;
 use crate::nn::{Activation, Dropout, Init};
 use crate::optim::Method;
@@ -240,7 +240,7 @@ impl SpecArgs {
 
     /// The run these flags ask for on `dataset`, `length` long (its directory is filled in when
     /// the run starts).
-    pub fn spec(&self, dataset: KnownDataset, length: Option<RunLength>) -> anyhow::Result<RunSpec> {
+    pub fn spec(&self, dataset: DatasetId, length: Option<RunLength>) -> anyhow::Result<RunSpec> {
         let defaults = TrainConfig::default();
         let (epochs, steps) = match length {
             Some(RunLength::Epochs(epochs)) => (epochs, None),

@@ -17,7 +17,7 @@ pub use restate::given_setting_flags;
 use super::data::chosen_dir;
 use super::exit::{self, UsageError};
 use super::output;
-use crate::data::catalog::KnownDataset;
+use crate::data::catalog::{DatasetId, KnownDataset};
 use crate::data::split::Split;
 use crate::evaluate::evaluate;
 use crate::nn::Dropout;
@@ -77,18 +77,19 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 /// set's files (downloaded first when they are missing and downloading is allowed).
 fn start_or_resume(args: &TrainArgs, console: &Console) -> anyhow::Result<Run> {
     if let Some(path) = &args.resume {
-        let data_dir = |dataset, recorded: &Path| match &args.data.data_dir {
-            Some(_) => args.data.dir(dataset),
-            None => chosen_dir(recorded.to_owned(), dataset, "the directory the run was trained on"),
+        // The run's data set, where the flags say it moved to, else where it was read.
+        let data_dir = |dataset: &DatasetId, recorded: &Path| match (&args.data.data_dir, &args.data.data) {
+            (Some(path), _) | (_, Some(path)) => chosen_dir(path.clone(), dataset, "from --data-dir or --data"),
+            (None, None) => chosen_dir(recorded.to_owned(), dataset, "the directory the run was trained on"),
         };
         let mut run = run::resume(path, data_dir)?;
         if let Some(dataset) = args.data.dataset
-            && dataset != run.spec.dataset
+            && run.spec.dataset.known() != Some(dataset)
         {
             exit::usage_bail!(
                 "--dataset {dataset}: the run in {} was trained on {}; leave the flag out or give the file's value",
                 path.display(),
-                run.spec.dataset
+                run.spec.dataset.title()
             );
         }
         restate::check_restated(&args.restated, &run.spec, path)?;
@@ -97,11 +98,32 @@ fn start_or_resume(args: &TrainArgs, console: &Console) -> anyhow::Result<Run> {
         }
         return Ok(run);
     }
-    let dataset = args.data.dataset_or(KnownDataset::Mnist);
-    let spec = args.spec.spec(dataset, args.length.length())?;
-    args.data
-        .fetch_missing(dataset, &[Split::Train, Split::Test], console)?;
-    run::start(spec, &args.data.dir(dataset))
+    let dir = args.data.chosen(KnownDataset::Mnist);
+    let spec = args.spec.spec(dir.dataset.clone(), args.length.length())?;
+    args.data.fetch_missing(&dir, &[Split::Train, Split::Test], console)?;
+    let run = run::start(spec, &dir)?;
+    if let Some(warning) = empty_classes_warning(&run) {
+        console.note(&warning);
+    }
+    Ok(run)
+}
+
+/// The warning line for classes without a training image, if there are any.
+fn empty_classes_warning(run: &Run) -> Option<String> {
+    let empty = run.empty_classes();
+    let names = run.data.train.classes();
+    let listed: Vec<String> = empty.iter().map(|&k| names.label(k)).collect();
+    match listed[..] {
+        [] => None,
+        [ref one] => Some(format!(
+            "warning: class {one} has no training image; the network has an output for it all the same"
+        )),
+        _ => Some(format!(
+            "warning: {} classes have no training image: {}; the network has an output for each all the same",
+            listed.len(),
+            listed.join(", ")
+        )),
+    }
 }
 
 /// A run's error in the words of the flags that set what went wrong.
@@ -234,6 +256,8 @@ fn finish(
     console.json(&json!({
         "model": out.display().to_string(),
         "layer_sizes": kept.sizes(),
+        "classes": run.data.train.classes(),
+        "empty_classes": run.empty_classes(),
         "config": run.spec,
         "history": run.state.history.epochs,
         "outcome": if outcome == Outcome::EarlyStopped { "early-stopped" } else { "finished" },

@@ -97,7 +97,7 @@ fn describes(flags: &[GivenFlag], recorded: &RunSpec) -> bool {
     let Ok(parsed) = SettingFlags::try_parse_from(words) else {
         return false;
     };
-    let Ok(mut spec) = parsed.spec.spec(recorded.dataset, None) else {
+    let Ok(mut spec) = parsed.spec.spec(recorded.dataset.clone(), None) else {
         return false;
     };
     spec.data_dir.clone_from(&recorded.data_dir);
