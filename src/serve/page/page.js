@@ -14,9 +14,9 @@ const seen = document.getElementById("seen");
 const bars = document.getElementById("bars");
 const statusLine = document.getElementById("status");
 
-// MNIST's strokes are about a tenth as thick as its digits are tall; this suits a digit drawn
-// over most of the pad.
-const STROKE = pad.width * 0.075;
+// MNIST's strokes are about a tenth as thick as its digits are tall or more; this suits a digit
+// drawn over most of the pad.
+const STROKE = pad.width * 0.085;
 // How long the pad must stay unchanged before it is sent while a stroke goes on.
 const DEBOUNCE_MS = 150;
 
