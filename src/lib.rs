@@ -31,6 +31,7 @@ pub mod report;
 pub mod run;
 pub mod schedule;
 pub mod serde_text;
+pub mod serve;
 pub mod summary;
 pub mod train;
 pub mod viz;

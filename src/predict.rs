@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use image::ImageFormat;
 use ndarray::Array2;
+use serde_json::{Value, json};
 
+use crate::data::classes::Classes;
 use crate::data::dataset::ImageSize;
 use crate::data::idx::{IdxData, parse_idx};
 use crate::data::preprocess::{PictureError, colour_resized, decode_picture, mnist_style};
@@ -63,23 +65,8 @@ pub fn read_inputs(path: &Path, size: ImageSize) -> Result<Vec<Input>, InputErro
         name: name.clone(),
         problem,
     };
-    if let Ok(format) = image::guess_format(&bytes) {
-        if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Pnm) {
-            return Err(unusable(format!("a {format:?} picture; mlp reads PNG, JPEG and PGM")));
-        }
-        if channels == 3 {
-            return Ok(vec![Input {
-                name,
-                pixels: colour_resized(&bytes, rows, cols, path)?,
-                inverted: None,
-            }]);
-        }
-        let prepared = mnist_style(&decode_picture(&bytes, path)?, rows, cols, path)?;
-        return Ok(vec![Input {
-            name,
-            pixels: prepared.pixels,
-            inverted: Some(prepared.inverted),
-        }]);
+    if image::guess_format(&bytes).is_ok() {
+        return Ok(vec![picture_input(&bytes, path, size)?]);
     }
     let array =
         parse_idx(&bytes).map_err(|e| unusable(format!("neither a PNG, JPEG or PGM picture nor an IDX file ({e})")))?;
@@ -119,6 +106,42 @@ pub fn read_inputs(path: &Path, size: ImageSize) -> Result<Vec<Input>, InputErro
         .collect())
 }
 
+/// The picture in `bytes` (PNG, JPEG or PGM, found by its content; read from `path`, which names
+/// it in errors) made ready for a network taking images of `size`: MNIST-style for grey images,
+/// only resized for colour ones.
+pub fn picture_input(bytes: &[u8], path: &Path, size: ImageSize) -> Result<Input, InputError> {
+    let ImageSize { rows, cols, channels } = size;
+    let name = path.display().to_string();
+    match image::guess_format(bytes) {
+        Ok(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Pnm) => {}
+        Ok(format) => {
+            return Err(InputError::Unusable {
+                name,
+                problem: format!("a {format:?} picture; mlp reads PNG, JPEG and PGM"),
+            });
+        }
+        Err(_) => {
+            return Err(InputError::Unusable {
+                name,
+                problem: "not a PNG, JPEG or PGM picture".to_owned(),
+            });
+        }
+    }
+    if channels == 3 {
+        return Ok(Input {
+            name,
+            pixels: colour_resized(bytes, rows, cols, path)?,
+            inverted: None,
+        });
+    }
+    let prepared = mnist_style(&decode_picture(bytes, path)?, rows, cols, path)?;
+    Ok(Input {
+        name,
+        pixels: prepared.pixels,
+        inverted: Some(prepared.inverted),
+    })
+}
+
 /// Whether `network`'s outputs are probabilities (softmax, or a sigmoid per class).
 pub fn outputs_are_probabilities(network: &Network<f32>) -> bool {
     match network.loss.output_activation() {
@@ -155,4 +178,17 @@ pub fn top_classes(network: &Network<f32>, scaling: Scaling, inputs: &[Input], k
             ranked
         })
         .collect()
+}
+
+/// One input's entry in `mlp predict --json`'s `predictions`:
+/// `{"input", "inverted", "top": [{"class", "name", "probability"}]}`, with `output` for
+/// `probability` when the outputs are not probabilities. `class_names[k]` names class k (`null`
+/// past its end).
+pub fn prediction_json(input: &Input, top: &[Ranked], classes: &Classes, probabilities: bool) -> Value {
+    let key = if probabilities { "probability" } else { "output" };
+    let top: Vec<Value> = top
+        .iter()
+        .map(|r| json!({"class": r.class, "name": classes.name(r.class), key: r.output}))
+        .collect();
+    json!({"input": input.name, "inverted": input.inverted, "top": top})
 }

@@ -16,6 +16,7 @@ mod info;
 mod output;
 mod plot;
 mod predict;
+mod serve;
 mod show;
 mod train;
 mod weights;
@@ -33,6 +34,7 @@ pub use gradcheck::GradcheckArgs;
 pub use info::InfoArgs;
 pub use plot::PlotArgs;
 pub use predict::PredictArgs;
+pub use serve::ServeArgs;
 pub use show::ShowArgs;
 pub use train::TrainArgs;
 pub use weights::WeightsArgs;
@@ -102,6 +104,8 @@ pub enum Command {
     Download(DownloadCommandArgs),
     /// Describe a model file: format and checksum, layers, training settings and the run's state
     Info(InfoArgs),
+    /// Serve a draw-a-digit page and a prediction API for a model over HTTP
+    Serve(ServeArgs),
 }
 
 /// Runs the parsed command line.
@@ -117,5 +121,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fit(args) => fit::run(args),
         Command::Download(args) => download::run(args),
         Command::Info(args) => info::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

@@ -10,7 +10,7 @@ use super::args::{positive_usize, scale_factor};
 use super::exit::usage_bail;
 use super::output;
 use crate::model_file;
-use crate::predict::{Input, Ranked, outputs_are_probabilities, read_inputs, top_classes};
+use crate::predict::{Input, Ranked, outputs_are_probabilities, prediction_json, read_inputs, top_classes};
 use crate::report::Console;
 use crate::viz::{self, grid};
 
@@ -58,7 +58,6 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     }
     let ranked = top_classes(&model.network, model.info.input.scaling, &inputs, args.top);
     let probabilities = outputs_are_probabilities(&model.network);
-    let name = |class: usize| classes.name(class);
     // Numbered classes name themselves; Fashion-MNIST's are shown as "0 T-shirt/top".
     let label = |class: usize| classes.label(class);
     let shown = |r: &Ranked| {
@@ -97,17 +96,10 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
         ));
     }
 
-    let key = if probabilities { "probability" } else { "output" };
     let predictions: Vec<_> = inputs
         .iter()
         .zip(&ranked)
-        .map(|(input, top)| {
-            let top: Vec<_> = top
-                .iter()
-                .map(|r| json!({"class": r.class, "name": name(r.class), key: r.output}))
-                .collect();
-            json!({"input": input.name, "inverted": input.inverted, "top": top})
-        })
+        .map(|(input, top)| prediction_json(input, top, classes, probabilities))
         .collect();
     console.json(&json!({
         "model": args.model.display().to_string(),
