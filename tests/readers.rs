@@ -457,3 +457,44 @@ fn a_missing_file_is_named() {
         "{error}"
     );
 }
+
+/// The files of `dir` (under the repository root), sorted.
+fn files_in(dir: &str) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no files in {}", dir.display());
+    files
+}
+
+#[test]
+fn every_csv_and_npz_fuzz_seed_reads() {
+    for path in files_in("fuzz/seeds/csv") {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let columns = if name.starts_with("unlabelled") {
+            CsvColumns::PixelsOnly
+        } else {
+            CsvColumns::LabelThenPixels
+        };
+        let table = read_csv_images(&path, columns, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(table.labels.is_some(), columns == CsvColumns::LabelThenPixels, "{name}");
+        assert_eq!(table.pixels.ncols(), table.shape.values(), "{name}");
+    }
+    let bom = read_csv_images(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/csv/bom-large-label-2x2.csv"),
+        CsvColumns::LabelThenPixels,
+        None,
+    )
+    .unwrap();
+    assert_eq!(bom.labels, Some(vec![7, 65535]));
+    for path in files_in("fuzz/seeds/npz") {
+        let table = match read_npz_splits(&path, None) {
+            Ok(splits) => splits.train,
+            Err(_) => read_npz_images(&path, None).unwrap_or_else(|e| panic!("{e}")),
+        };
+        assert_eq!(table.pixels.ncols(), table.shape.values(), "{}", path.display());
+    }
+}
