@@ -192,12 +192,13 @@ impl RowReader<'_> {
             Ok(false) => Ok(None),
             Err(e) => {
                 let line = e.position().map_or(0, csv::Position::line);
+                let problem = e.to_string();
                 Err(match e.into_kind() {
                     csv::ErrorKind::Io(source) => CsvImagesError::Io {
                         path: self.path.to_owned(),
                         source,
                     },
-                    other => self.row_error(line, format!("{other:?}")),
+                    _ => self.row_error(line, problem),
                 })
             }
         }
