@@ -292,11 +292,14 @@ impl<'a, R: Read + Seek> Npz<'a, R> {
         if dims[0] == 0 || shape.values() == 0 {
             return Err(fail(format!("shape {dims:?} holds no pixels")));
         }
-        let pixels = npy.whole_values(|v| u8::try_from(v).ok()).map_err(|(value, index)| {
-            fail(format!(
-                "value {value} at flat index {index} is not a pixel (a whole number 0-255)"
-            ))
-        })?;
+        let pixels = match npy.into_u8_data() {
+            Ok(pixels) => pixels,
+            Err(npy) => npy.whole_values(|v| u8::try_from(v).ok()).map_err(|(value, index)| {
+                fail(format!(
+                    "value {value} at flat index {index} is not a pixel (a whole number 0-255)"
+                ))
+            })?,
+        };
         let pixels = Array2::from_shape_vec((dims[0], shape.values()), pixels).expect("the shape needed these bytes");
         Ok((pixels, shape))
     }
@@ -473,6 +476,17 @@ impl Npy {
             bytes,
             data_start,
         })
+    }
+
+    /// The data bytes themselves when the array is u8 in C order, which are pixels as they stand
+    /// (every u8 is 0-255): no pass over them, no second buffer. Otherwise the array back.
+    fn into_u8_data(mut self) -> Result<Vec<u8>, Self> {
+        if self.element == Element::U8 && !self.header.layout.is_fortran() {
+            self.bytes.drain(..self.data_start);
+            Ok(self.bytes)
+        } else {
+            Err(self)
+        }
     }
 
     /// Every element in logical (row-major) order, each a whole number that `fit` takes; else the
