@@ -5,10 +5,13 @@
 pub mod augment;
 pub mod catalog;
 pub mod classes;
+pub mod csv_images;
 pub mod dataset;
 pub mod download;
 pub mod idx;
+pub mod image_table;
 pub mod nonzero;
+pub mod npz;
 pub mod preprocess;
 pub mod samples;
 pub mod scaling;
