@@ -6,28 +6,18 @@
 
 mod common;
 
+use common::npz::{images3, mnist_split, write_npz};
+
 use std::io::{Cursor, Write};
 use std::path::Path;
 
 use mlp::data::csv_images::{CsvColumns, CsvImagesError, read_csv_images};
-use mlp::data::idx::{IdxData, read_idx_file};
 use mlp::data::image_table::{ImageShape, ImageTable};
 use mlp::data::npz::{
     NpzError, NpzLayout, NpzSplits, parse_npz_images, parse_npz_splits, read_npz_images, read_npz_splits,
 };
-use ndarray::{Array1, Array2, Array3};
-use ndarray_npy::{NpzWriter, WriteNpzError};
+use ndarray::{Array1, Array2};
 use zip::write::SimpleFileOptions;
-
-/// One MNIST split from its IDX files: (samples, 784) pixels and the labels.
-fn mnist_split(dir: &Path, prefix: &str) -> (Array2<u8>, Vec<u8>) {
-    let images = read_idx_file(&dir.join(format!("{prefix}-images-idx3-ubyte.gz"))).unwrap();
-    let labels = read_idx_file(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz"))).unwrap();
-    let (IdxData::U8(pixels), IdxData::U8(labels)) = (images.data, labels.data) else {
-        panic!("MNIST is u8")
-    };
-    (Array2::from_shape_vec((labels.len(), 784), pixels).unwrap(), labels)
-}
 
 /// The CSV text of `pixels` with `labels` in the first column, with Kaggle's header or none.
 fn mnist_csv(pixels: &Array2<u8>, labels: &[u8], header: bool) -> Vec<u8> {
@@ -94,27 +84,6 @@ fn real_mnist_as_csv_reads_back_equal_to_the_idx_files() {
     let table = read_csv_images(&predict, CsvColumns::PixelsOnly, None).unwrap();
     assert_eq!(table.labels, None);
     assert_eq!(table.pixels, test.slice(ndarray::s![..100, ..]));
-}
-
-/// An npz file written by ndarray-npy, deflated or stored, its arrays added by `add`.
-fn write_npz(
-    path: &Path,
-    compressed: bool,
-    add: impl FnOnce(&mut NpzWriter<std::fs::File>) -> Result<(), WriteNpzError>,
-) {
-    let method = if compressed {
-        zip::CompressionMethod::Deflated
-    } else {
-        zip::CompressionMethod::Stored
-    };
-    let options = SimpleFileOptions::default().compression_method(method).large_file(true);
-    let mut npz = NpzWriter::new_with_options(std::fs::File::create(path).unwrap(), options);
-    add(&mut npz).unwrap();
-    npz.finish().unwrap();
-}
-
-fn images3(pixels: &Array2<u8>) -> Array3<u8> {
-    pixels.clone().into_shape_with_order((pixels.nrows(), 28, 28)).unwrap()
 }
 
 #[test]

@@ -12,8 +12,9 @@ use super::exit::usage_bail;
 use super::fetch::{DownloadArgs, fetch};
 use crate::data::catalog::{DatasetId, KnownDataset};
 use crate::data::classes::Classes;
-use crate::data::dataset::{DataDir, DataError, Dataset, load_split_as, locate};
+use crate::data::dataset::{DataDir, DataError, Dataset, locate};
 use crate::data::download::existing;
+use crate::data::source;
 use crate::data::split::Split;
 use crate::model_file::Model;
 use crate::report::Console;
@@ -32,8 +33,9 @@ pub struct DataArgs {
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// A data set of your own instead: a directory of IDX files named as MNIST's
-    /// (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-...), images of any size, grey or
-    /// colour (samples, rows, cols, 3), integer labels; the classes are 0 to the largest label
+    /// (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-...), or an .npz file in Keras's
+    /// layout (x_train, y_train, x_test, y_test) or MedMNIST's (train_images, train_labels, ...);
+    /// images of any size, grey or colour, integer labels; the classes are 0 to the largest label
     #[arg(long, conflicts_with_all = ["dataset", "data_dir"])]
     pub data: Option<PathBuf>,
     /// Fail when files are missing instead of downloading them
@@ -105,7 +107,7 @@ impl DataArgs {
     ) -> anyhow::Result<(DataDir, Dataset)> {
         let dir = self.dir_for_model(path, model, to)?;
         self.fetch_missing(&dir, &[split], console)?;
-        let mut data = load_split_as(&dir, split, &model.info.classes)?;
+        let mut data = source::load(&dir, split, Some(&model.info.classes))?;
         data.scaling = model.info.input.scaling;
         let input = &model.info.input;
         if data.size() != input.size() {

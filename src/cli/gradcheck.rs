@@ -15,7 +15,8 @@ use super::args::{LossName, non_negative_f64, positive_f64, positive_usize, seed
 use super::data::DataArgs;
 use super::exit::usage_bail;
 use crate::data::catalog::KnownDataset;
-use crate::data::dataset::{Dataset, load_split};
+use crate::data::dataset::Dataset;
+use crate::data::source;
 use crate::data::split::Split;
 use crate::gradcheck::{
     CheckConfig, CheckResult, DEFAULT_EPSILON, DEFAULT_TOLERANCE, Selection, check_at, default_suite, instance,
@@ -139,7 +140,7 @@ impl GradcheckArgs {
             }
             let dir = self.data.chosen(KnownDataset::Mnist);
             self.data.fetch_missing(&dir, &[Split::Train], console)?;
-            let data = load_split(&dir, Split::Train)?;
+            let data = source::load(&dir, Split::Train, None)?;
             let mut sizes = vec![data.features()];
             sizes.extend(self.hidden.clone().unwrap_or_else(|| vec![REAL_HIDDEN]));
             sizes.push(data.classes().len());

@@ -12,7 +12,7 @@ use super::data::DataArgs;
 use super::exit::usage_bail;
 use super::output;
 use crate::data::catalog::KnownDataset;
-use crate::data::dataset::load_split;
+use crate::data::source;
 use crate::report::Console;
 use crate::viz::{self, grid};
 
@@ -55,7 +55,7 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     let console = Console::new(false, false);
     let dir = args.data.chosen(KnownDataset::Mnist);
     args.data.fetch_missing(&dir, &[split], &console)?;
-    let data = load_split(&dir, split)?;
+    let data = source::load(&dir, split, None)?;
     let count = args.rows * args.cols;
     if count > data.len() {
         usage_bail!(

@@ -24,6 +24,7 @@ use super::catalog::DatasetId;
 use super::classes::{Classes, Label};
 use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
 use super::nonzero::NonzeroPixels;
+use super::npz::NpzError;
 use super::scaling::Scaling;
 use super::split::Split;
 use crate::float::Float;
@@ -93,6 +94,8 @@ pub struct Dataset {
 pub enum DataError {
     #[error(transparent)]
     Idx(#[from] IdxError),
+    #[error(transparent)]
+    Npz(#[from] NpzError),
     #[error(
         "{title} {split} files not found in {dir} ({source_of_dir})\n  looked for: {looked_for}\n  {hint}",
         title = dataset.title()

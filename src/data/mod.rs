@@ -15,5 +15,6 @@ pub mod npz;
 pub mod preprocess;
 pub mod samples;
 pub mod scaling;
+pub mod source;
 pub mod split;
 pub mod table;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use safetensors::SafeTensors;
+use serde::Deserialize;
 
 use super::header::Metadata;
 use super::tensors::read_layers;
@@ -131,9 +132,15 @@ fn read_info(metadata: &Metadata<'_>, sizes: &[usize], version: u32) -> Result<M
             "classes `{classes}` does not match the output size {outputs}"
         )));
     }
-    let (dataset, classes) = read_classes(metadata, outputs, version)?;
+    let (named, classes) = read_classes(metadata, outputs, version)?;
     let serde_json::Value::Object(training) = metadata.json("training")? else {
         return Err(Corrupt("metadata `training` is not a JSON object".to_owned()));
+    };
+    // The run's own record tells files from a known set (`{"files": "mnist"}` is an mnist.npz of
+    // one's own, not MNIST): `dataset` alone holds only the name.
+    let dataset = match training.get("dataset").map(DatasetId::deserialize) {
+        Some(Ok(recorded)) if recorded.name() == named.name() => recorded,
+        _ => named,
     };
     Ok(ModelInfo {
         dataset,

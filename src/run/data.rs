@@ -4,8 +4,9 @@
 
 use super::RunError;
 use crate::data::classes::Classes;
-use crate::data::dataset::{DataDir, DataError, Dataset, load_split, load_split_as};
+use crate::data::dataset::{DataDir, DataError, Dataset};
 use crate::data::scaling::Scaling;
+use crate::data::source;
 use crate::data::split::Split;
 use crate::train::Splits;
 
@@ -23,10 +24,7 @@ impl RunData {
     /// given (a resumed run's), else of the data set's: a known set's, or as many as the largest
     /// label of both splits + 1.
     pub fn load(dir: &DataDir, val: usize, seed: u64, classes: Option<&Classes>) -> anyhow::Result<Self> {
-        let load = |split| match classes {
-            Some(classes) => load_split_as(dir, split, classes),
-            None => load_split(dir, split),
-        };
+        let load = |split| source::load(dir, split, classes);
         // The two splits side by side: decompressing the files is most of the loading time.
         let (train, test) = rayon::join(|| load(Split::Train), || load(Split::Test));
         let (mut train, mut test) = (train?, test?);

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
 pub mod http;
+pub mod npz;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,17 @@ pub fn json_stdout(cmd: &mut Command) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("stdout is exactly one JSON object")
+}
+
+/// A run's `history` with the wall-clock fields (`seconds`, `train_seconds`, `eval_seconds`)
+/// removed: what two runs of the same model must agree on.
+pub fn history_without_times(report: &Value) -> Value {
+    let mut history = report["history"].clone();
+    for epoch in history.as_array_mut().expect("history is an array") {
+        let fields = epoch.as_object_mut().expect("an epoch is an object");
+        fields.retain(|key, _| !key.ends_with("seconds"));
+    }
+    history
 }
 
 /// The directories searched for real MNIST, in order: `$MLP_DATA_DIR`, `./data`, `../shared/data/mnist`.

@@ -1,0 +1,42 @@
+//! Real MNIST as arrays, and npz files written from Rust (ndarray-npy), for the tests of the npz
+//! reader and of `--data FILE.npz`.
+
+use std::path::Path;
+
+use mlp::data::idx::{IdxData, read_idx_file};
+use ndarray::{Array2, Array3};
+use ndarray_npy::{NpzWriter, WriteNpzError};
+use zip::write::SimpleFileOptions;
+
+/// One split of real MNIST in `dir` (`train` or `t10k`): (samples, 784) pixels and the labels.
+pub fn mnist_split(dir: &Path, prefix: &str) -> (Array2<u8>, Vec<u8>) {
+    let images = read_idx_file(&dir.join(format!("{prefix}-images-idx3-ubyte.gz"))).unwrap();
+    let labels = read_idx_file(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz"))).unwrap();
+    let (IdxData::U8(pixels), IdxData::U8(labels)) = (images.data, labels.data) else {
+        panic!("MNIST is u8")
+    };
+    (Array2::from_shape_vec((labels.len(), 784), pixels).unwrap(), labels)
+}
+
+/// Writes an npz to `path` (deflated or stored, as `np.savez_compressed` and `np.savez` do) with
+/// the arrays `add` puts in.
+pub fn write_npz(
+    path: &Path,
+    compressed: bool,
+    add: impl FnOnce(&mut NpzWriter<std::fs::File>) -> Result<(), WriteNpzError>,
+) {
+    let method = if compressed {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
+    let options = SimpleFileOptions::default().compression_method(method).large_file(true);
+    let mut npz = NpzWriter::new_with_options(std::fs::File::create(path).unwrap(), options);
+    add(&mut npz).unwrap();
+    npz.finish().unwrap();
+}
+
+/// (samples, 784) pixels as (samples, 28, 28) images.
+pub fn images3(pixels: &Array2<u8>) -> Array3<u8> {
+    pixels.clone().into_shape_with_order((pixels.nrows(), 28, 28)).unwrap()
+}
