@@ -105,6 +105,7 @@ fn main() -> std::io::Result<()> {
         dropout: Dropout::default(),
         augment: Default::default(),
         patience: None,
+        train_eval: None,
     };
     let state = TrainState::new(network, config.optimizer, rng, 5);
     fs::write(

@@ -1,6 +1,9 @@
 //! A trained model on new inputs: pictures (PNG, JPEG, PGM) made MNIST-style, or raw IDX batches
 //! already in the model's format; each scaled as the model was trained, and its top classes.
 //!
+//! A CSV file of pixel rows (Kaggle's `test.csv`: no label column, header optional) and an npz
+//! file of images (`npz::read_npz_images`) are batches like IDX ones, of the model's image size.
+//!
 //! An IDX batch is u8 images of the model's size, (samples, rows, cols) or one (rows, cols), used
 //! as they are: it is how MNIST itself is stored, so those need no preprocessing. A colour model
 //! (3 channels) takes IDX images of (samples, rows, cols, 3) or (rows, cols, 3), and pictures in
@@ -15,10 +18,14 @@ use ndarray::Array2;
 use serde_json::{Value, json};
 
 use crate::data::classes::Classes;
+use crate::data::csv_images::{CsvColumns, CsvImagesError, read_csv_images};
 use crate::data::dataset::ImageSize;
 use crate::data::idx::{IdxData, parse_idx};
+use crate::data::image_table::ImageTable;
+use crate::data::npz::{NpzError, read_npz_images};
 use crate::data::preprocess::{PictureError, colour_resized, decode_picture, mnist_style};
 use crate::data::scaling::Scaling;
+use crate::data::source::SourceKind;
 use crate::nn::Network;
 use crate::nn::loss::OutputActivation;
 
@@ -43,6 +50,10 @@ pub enum InputError {
     Unusable { name: String, problem: String },
     #[error(transparent)]
     Picture(#[from] PictureError),
+    #[error(transparent)]
+    Csv(#[from] CsvImagesError),
+    #[error(transparent)]
+    Npz(#[from] NpzError),
 }
 
 /// A class and the network's output for it.
@@ -56,6 +67,14 @@ pub struct Ranked {
 /// (found by its content: PNG, JPEG or PGM), every one of an IDX batch (gzip or raw).
 pub fn read_inputs(path: &Path, size: ImageSize) -> Result<Vec<Input>, InputError> {
     let ImageSize { rows, cols, channels } = size;
+    match SourceKind::of(path) {
+        SourceKind::Csv => {
+            let table = read_csv_images(path, CsvColumns::PixelsOnly, Some((rows, cols)))?;
+            return table_inputs(table, path, size);
+        }
+        SourceKind::Npz => return table_inputs(read_npz_images(path, Some((rows, cols)))?, path, size),
+        SourceKind::IdxDir => {} // a picture or an IDX file
+    }
     let bytes = fs::read(path).map_err(|source| InputError::Read {
         path: path.to_owned(),
         source,
@@ -94,16 +113,22 @@ pub fn read_inputs(path: &Path, size: ImageSize) -> Result<Vec<Input>, InputErro
             shape.0, shape.1
         )));
     }
-    Ok(pixels
-        .chunks(size.values())
-        .take(count)
+    Ok(batch(
+        &name,
+        pixels.chunks(size.values()).take(count).map(<[u8]>::to_vec),
+    ))
+}
+
+/// The images of a batch file `name`, each named by its place in it: `name[i]`.
+fn batch(name: &str, images: impl Iterator<Item = Vec<u8>>) -> Vec<Input> {
+    images
         .enumerate()
-        .map(|(i, image)| Input {
+        .map(|(i, pixels)| Input {
             name: format!("{name}[{i}]"),
-            pixels: image.to_vec(),
+            pixels,
             inverted: None,
         })
-        .collect())
+        .collect()
 }
 
 /// The picture in `bytes` (PNG, JPEG or PGM, found by its content; read from `path`, which names
@@ -148,6 +173,27 @@ pub fn outputs_are_probabilities(network: &Network<f32>) -> bool {
         OutputActivation::Softmax => true,
         OutputActivation::Elementwise(f) => f == crate::nn::Activation::Sigmoid,
     }
+}
+
+/// The images of a CSV or npz `table` read from `path`, which must be of the model's `size`.
+fn table_inputs(table: ImageTable, path: &Path, size: ImageSize) -> Result<Vec<Input>, InputError> {
+    let shape = table.shape;
+    let found = ImageSize {
+        rows: shape.rows,
+        cols: shape.cols,
+        channels: shape.channels,
+    };
+    let name = path.display().to_string();
+    if found != size {
+        return Err(InputError::Unusable {
+            name,
+            problem: format!("images of {found} but the model takes {size}"),
+        });
+    }
+    Ok(batch(
+        &name,
+        table.pixels.rows().into_iter().map(|image| image.to_vec()),
+    ))
 }
 
 /// The `k` classes with the largest outputs for each input, largest first; inputs are scaled by

@@ -208,7 +208,7 @@ fn run_state(checkpoint: &Checkpoint) -> RunState {
         .epochs
         .iter()
         .find(|r| r.epoch == kept_epoch)
-        .map(|r| r.test_accuracy);
+        .and_then(|r| r.test_accuracy);
     RunState {
         status,
         epochs_done: Some(state.epoch),

@@ -95,7 +95,7 @@ fn allocations_after_the_first_batch(optimizer: Method, nonzero: f64) -> Vec<usi
         let splits = Splits {
             train: &train_set,
             validation: None,
-            test: &test_set,
+            test: Some(&test_set),
         };
         train(&mut state, splits, &config, &mut recorder).unwrap()
     })

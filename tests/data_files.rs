@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::npz::{images3, mnist_split, write_npz};
+use common::formats::{images3, mnist_csv, mnist_split, write_npz};
 use ndarray::{Array1, Array2};
 use predicates::prelude::*;
 
@@ -81,5 +81,196 @@ fn a_missing_or_broken_npz_is_a_data_error_naming_it() {
             .assert()
             .code(3)
             .stderr(predicate::str::contains(says));
+    }
+}
+
+#[test]
+fn mnist_as_csv_with_a_test_file_trains_to_the_same_model_as_from_idx() {
+    let Some(dir) = common::mnist_dir() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let (train, train_labels) = mnist_split(&dir, "train");
+    let (test, test_labels) = mnist_split(&dir, "t10k");
+    // Kaggle's train.csv has a header; the common mnist_test.csv has none.
+    let train_csv = work.path().join("train.csv");
+    let test_csv = work.path().join("mnist_test.csv");
+    std::fs::write(&train_csv, mnist_csv(&train, &train_labels, true)).unwrap();
+    std::fs::write(&test_csv, mnist_csv(&test, &test_labels, false)).unwrap();
+
+    let recipe = ["--steps", "300", "--quiet"];
+    let from_idx = common::train_json(&dir, &work.path().join("idx.bin"), &recipe);
+    let model = work.path().join("csv.bin");
+    let json = common::json_stdout(
+        common::mlp()
+            .args(["train", "--json", "--steps", "300", "--quiet", "--data"])
+            .arg(&train_csv)
+            .arg("--test-data")
+            .arg(&test_csv)
+            .arg("--out")
+            .arg(&model),
+    );
+    assert_eq!(
+        common::history_without_times(&json),
+        common::history_without_times(&from_idx),
+        "the same run, epoch by epoch"
+    );
+    assert_eq!(json["final_test_accuracy"], from_idx["final_test_accuracy"]);
+    // eval finds both files again from the model's record.
+    let eval = common::json_stdout(common::mlp().args(["eval", "--json"]).arg(&model));
+    assert_eq!(eval["accuracy"], json["final_test_accuracy"], "{eval}");
+    assert_eq!(eval["samples"], 10_000);
+}
+
+/// A made-up CSV set of `n` banded images of `rows` x `cols` in `classes` classes, with a header.
+fn banded_csv(path: &std::path::Path, n: usize, classes: usize, (rows, cols): (usize, usize)) {
+    let mut text = String::from("label");
+    for k in 0..rows * cols {
+        text += &format!(",pixel{k}");
+    }
+    text.push('\n');
+    for i in 0..n {
+        let label = (i % classes) as u32;
+        let pixels = common::banded_image(i, label, classes, (rows, cols, 1));
+        text += &label.to_string();
+        for p in pixels {
+            text += &format!(",{p}");
+        }
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_csv_without_a_test_file_trains_on_validation_and_says_there_is_no_test_set() {
+    let work = tempfile::tempdir().unwrap();
+    let train_csv = work.path().join("shapes.csv");
+    banded_csv(&train_csv, 600, 6, (12, 8));
+    let model = work.path().join("m.bin");
+    let history = work.path().join("history.csv");
+    let output = common::mlp()
+        .args([
+            "train",
+            "--json",
+            "--hidden",
+            "32",
+            "--epochs",
+            "4",
+            "--batch-size",
+            "20",
+            "--val",
+            "100",
+        ])
+        .args(["--image-size", "12x8", "--data"])
+        .arg(&train_csv)
+        .arg("--history")
+        .arg(&history)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no test set (give one with --test-data FILE)"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["final_test_accuracy"], serde_json::Value::Null);
+    assert_eq!(json["layer_sizes"][0], 96, "12x8 images: {json}");
+    let last = json["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["test_accuracy"], serde_json::Value::Null);
+    assert!(last["val_accuracy"]["correct"].as_u64().unwrap() >= 90, "{last}");
+    // The history's test cells are empty; the train and validation ones are not.
+    let rows = std::fs::read_to_string(&history).unwrap();
+    let row: Vec<&str> = rows.lines().last().unwrap().split(',').collect();
+    assert_eq!((row[6], row[7]), ("", ""), "{rows}");
+    assert!(!row[3].is_empty() && !row[5].is_empty(), "{rows}");
+
+    // Evaluating the training split works; the test split is an error naming the file.
+    let train_eval = common::json_stdout(common::mlp().args(["eval", "--json", "--split", "train"]).arg(&model));
+    assert_eq!(train_eval["samples"], 500 + 100, "{train_eval}");
+    common::mlp().args(["eval"]).arg(&model).assert().code(3).stderr(
+        predicate::str::contains("shapes.csv: a CSV file holds one split").and(predicate::str::contains("--test-data")),
+    );
+}
+
+#[test]
+fn csv_flag_errors_name_the_flag_or_the_file() {
+    let work = tempfile::tempdir().unwrap();
+    let train_csv = work.path().join("wide.csv");
+    banded_csv(&train_csv, 50, 5, (12, 8));
+    let out = work.path().join("m.bin");
+    let train = |args: &[&str]| {
+        let mut cmd = common::mlp();
+        cmd.args(["train", "--steps", "1", "--batch-size", "10", "--data"])
+            .arg(&train_csv)
+            .args(args)
+            .arg("--out")
+            .arg(&out);
+        cmd
+    };
+    // 96 values a row are not a square image.
+    train(&[])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("wide.csv line 2").and(predicate::str::contains("96 values")));
+    train(&["--image-size", "12by8"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--image-size").and(predicate::str::contains("not an image size")));
+    train(&["--image-size", "10x10"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("10x10"));
+    let dir = tempfile::tempdir().unwrap();
+    common::mlp()
+        .args(["train", "--steps", "1", "--data"])
+        .arg(dir.path())
+        .arg("--test-data")
+        .arg(&train_csv)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--test-data").and(predicate::str::contains("--data FILE.csv")));
+    // A test file of another image size, and --test-data without --data.
+    let other = work.path().join("other.csv");
+    banded_csv(&other, 20, 5, (10, 10));
+    train(&["--image-size", "12x8", "--test-data", other.to_str().unwrap()])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("other.csv"));
+    common::mlp()
+        .args(["train", "--test-data"])
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--data"));
+}
+
+#[test]
+fn train_eval_thins_or_skips_the_training_set_measure_without_changing_training() {
+    let data = common::tiny_mnist(400, 100);
+    let work = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str], name: &str| {
+        let mut args = common::LEARNS_THE_TINY_SET.to_vec();
+        args.extend_from_slice(extra);
+        common::json_stdout(&mut common::train(data.path(), &work.path().join(name), &args))
+    };
+    let all = run(&[], "all.bin");
+    let some = run(&["--train-eval", "50"], "some.bin");
+    let none = run(&["--train-eval", "0"], "none.bin");
+    let epochs = |json: &serde_json::Value| json["history"].as_array().unwrap().clone();
+    for (a, (s, n)) in epochs(&all).iter().zip(epochs(&some).iter().zip(&epochs(&none))) {
+        assert_eq!(a["train_accuracy"]["total"], 400);
+        assert_eq!(s["train_accuracy"]["total"], 50);
+        assert_eq!(n["train_accuracy"], serde_json::Value::Null);
+        assert_eq!(n["train_loss"], serde_json::Value::Null);
+        // The same training: the same test results every epoch.
+        assert_eq!(
+            (&a["test_accuracy"], &a["test_loss"]),
+            (&s["test_accuracy"], &s["test_loss"])
+        );
+        assert_eq!(
+            (&a["test_accuracy"], &a["test_loss"]),
+            (&n["test_accuracy"], &n["test_loss"])
+        );
     }
 }

@@ -411,10 +411,10 @@ fn history_of(train: &Value) -> History {
             lr: r["lr"].as_f64().unwrap(),
             val_loss: None,
             val_accuracy: None,
-            train_loss: r["train_loss"].as_f64().unwrap(),
-            train_accuracy: accuracy(&r["train_accuracy"]),
-            test_loss: r["test_loss"].as_f64().unwrap(),
-            test_accuracy: accuracy(&r["test_accuracy"]),
+            train_loss: r["train_loss"].as_f64(),
+            train_accuracy: Some(accuracy(&r["train_accuracy"])),
+            test_loss: r["test_loss"].as_f64(),
+            test_accuracy: Some(accuracy(&r["test_accuracy"])),
             steps: r["steps"].as_u64().unwrap() as usize,
             seconds: 0.0,
             train_seconds: 0.0,
@@ -449,13 +449,13 @@ fn train_plot_draws_the_run_s_own_history() {
     assert_eq!(history.epochs.len(), 4);
     let picture = decode(&out);
     let (_, frames) = Curves::from_history(&history).render(Format::Png).unwrap();
-    let percent = |a: Accuracy| 100.0 * a.fraction();
+    let percent = |a: Option<Accuracy>| 100.0 * a.expect("measured every epoch").fraction();
     let series = |pick: &dyn Fn(&EpochRecord) -> f64| -> Vec<(f64, f64)> {
         history.epochs.iter().map(|r| (r.epoch as f64, pick(r))).collect()
     };
     // Test points are drawn last, so they show wherever the two curves meet.
     assert_points_drawn(&picture, &frames[0], &series(&|r| percent(r.test_accuracy)), RED);
-    assert_points_drawn(&picture, &frames[1], &series(&|r| r.test_loss), RED);
+    assert_points_drawn(&picture, &frames[1], &series(&|r| r.test_loss.unwrap()), RED);
     let train_accuracy = series(&|r| percent(r.train_accuracy));
     let apart: Vec<(f64, f64)> = train_accuracy
         .iter()

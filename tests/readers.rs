@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::npz::{images3, mnist_split, write_npz};
+use common::formats::{images3, mnist_csv, mnist_split, write_npz};
 
 use std::io::{Cursor, Write};
 use std::path::Path;
@@ -18,26 +18,6 @@ use mlp::data::npz::{
 };
 use ndarray::{Array1, Array2};
 use zip::write::SimpleFileOptions;
-
-/// The CSV text of `pixels` with `labels` in the first column, with Kaggle's header or none.
-fn mnist_csv(pixels: &Array2<u8>, labels: &[u8], header: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(pixels.len() * 4);
-    if header {
-        out.extend_from_slice(b"label");
-        for k in 0..pixels.ncols() {
-            write!(out, ",pixel{k}").unwrap();
-        }
-        out.push(b'\n');
-    }
-    for (row, &label) in pixels.rows().into_iter().zip(labels) {
-        write!(out, "{label}").unwrap();
-        for &p in row {
-            write!(out, ",{p}").unwrap();
-        }
-        out.push(b'\n');
-    }
-    out
-}
 
 fn assert_table_is(table: &ImageTable, pixels: &Array2<u8>, labels: &[u8]) {
     assert_eq!(

@@ -129,7 +129,7 @@ fn a_run_interrupted_anywhere_and_resumed_from_its_file_ends_bit_for_bit_the_sam
     let splits = Splits {
         train: &train_set,
         validation: Some(&validation),
-        test: &test_set,
+        test: Some(&test_set),
     };
     let batches_per_epoch = train_set.len().div_ceil(16);
 
@@ -302,7 +302,7 @@ fn patience_stops_after_epochs_without_a_better_validation_result_and_keeps_the_
     let splits = Splits {
         train: &train_set,
         validation: Some(&validation),
-        test: &test_set,
+        test: Some(&test_set),
     };
     let config = TrainConfig {
         epochs: 60,

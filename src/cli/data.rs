@@ -14,7 +14,7 @@ use crate::data::catalog::{DatasetId, KnownDataset};
 use crate::data::classes::Classes;
 use crate::data::dataset::{DataDir, DataError, Dataset, locate};
 use crate::data::download::existing;
-use crate::data::source;
+use crate::data::source::{self, SourceKind};
 use crate::data::split::Split;
 use crate::model_file::Model;
 use crate::report::Console;
@@ -33,11 +33,20 @@ pub struct DataArgs {
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// A data set of your own instead: a directory of IDX files named as MNIST's
-    /// (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-...), or an .npz file in Keras's
-    /// layout (x_train, y_train, x_test, y_test) or MedMNIST's (train_images, train_labels, ...);
-    /// images of any size, grey or colour, integer labels; the classes are 0 to the largest label
+    /// (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-...), an .npz file in Keras's
+    /// layout (x_train, y_train, x_test, y_test) or MedMNIST's (train_images, train_labels, ...),
+    /// or a .csv file of training images, one a row: the label, then the pixels 0-255 (header line
+    /// optional, as Kaggle's train.csv); integer labels, the classes 0 to the largest label
     #[arg(long, conflicts_with_all = ["dataset", "data_dir"])]
     pub data: Option<PathBuf>,
+    /// With --data FILE.csv: the CSV file of the test images, in the same layout [default: no test
+    /// set; hold out validation images with --val N instead]
+    #[arg(long, requires = "data")]
+    pub test_data: Option<PathBuf>,
+    /// With --data: the images' size, HxW (e.g. 28x28), for CSV rows and flat npz arrays that are
+    /// not square [default: square]
+    #[arg(long, value_parser = image_size, requires = "data")]
+    pub image_size: Option<(usize, usize)>,
     /// Fail when files are missing instead of downloading them
     #[arg(long)]
     pub no_download: bool,
@@ -56,15 +65,28 @@ impl DataArgs {
         data_dir(self.data_dir.as_deref(), dataset)
     }
 
-    /// The files `--data` names, if it was given.
-    pub fn files(&self) -> Option<DataDir> {
-        self.data.as_ref().map(|path| files_dir(path.clone(), "from --data"))
+    /// The files `--data` names (with `--test-data` and `--image-size`), if it was given.
+    pub fn files(&self) -> anyhow::Result<Option<DataDir>> {
+        let Some(path) = &self.data else { return Ok(None) };
+        let mut files = files_dir(path.clone(), "from --data");
+        if let Some(test) = &self.test_data {
+            if SourceKind::of(path) != SourceKind::Csv || SourceKind::of(test) != SourceKind::Csv {
+                usage_bail!(
+                    "--test-data {}: a test file goes with --data FILE.csv and is a .csv file itself (an IDX \
+                     directory or an npz file holds its own test split)",
+                    test.display()
+                );
+            }
+            files.test_file = Some(test.clone());
+        }
+        files.image_size = self.image_size;
+        Ok(Some(files))
     }
 
     /// The data set the flags choose: `--data`'s files, else the known set `--dataset` names
     /// (`default` without it) in its directory.
-    pub fn chosen(&self, default: KnownDataset) -> DataDir {
-        self.files().unwrap_or_else(|| self.dir(self.dataset_or(default)))
+    pub fn chosen(&self, default: KnownDataset) -> anyhow::Result<DataDir> {
+        Ok(self.files()?.unwrap_or_else(|| self.dir(self.dataset_or(default))))
     }
 
     /// Downloads the files of `splits` that are missing from `dir`, when it is a known data set's
@@ -124,7 +146,7 @@ impl DataArgs {
     }
 
     fn dir_for_model(&self, path: &Path, model: &Model, to: &str) -> anyhow::Result<DataDir> {
-        if let Some(files) = self.files() {
+        if let Some(files) = self.files()? {
             return Ok(files);
         }
         let trained = &model.info.dataset;
@@ -144,13 +166,14 @@ impl DataArgs {
             (DatasetId::Known(known), None) => Ok(self.dir(*known)),
             (DatasetId::Files(name), None) => {
                 let recorded =
-                    serde_json::from_value::<RunSpec>(serde_json::Value::Object(model.info.training.clone()))
-                        .ok()
-                        .map(|spec| spec.data_dir);
+                    serde_json::from_value::<RunSpec>(serde_json::Value::Object(model.info.training.clone())).ok();
                 match (&self.data_dir, recorded) {
                     (Some(dir), _) => Ok(chosen_dir(dir.clone(), trained, "from --data-dir")),
                     (None, Some(recorded)) => {
-                        Ok(chosen_dir(recorded, trained, "the directory the model was trained on"))
+                        let mut files = chosen_dir(recorded.data_dir, trained, "the files the model was trained on");
+                        files.test_file = recorded.test_data;
+                        files.image_size = recorded.image_size;
+                        Ok(files)
                     }
                     (None, None) => usage_bail!(
                         "{} was trained on files ({name}) and does not record where they were: give them with --data DIR",
@@ -197,6 +220,8 @@ pub fn chosen_dir(path: PathBuf, dataset: &DatasetId, chosen_by: &'static str) -
         dataset: dataset.clone(),
         chosen_by,
         hint,
+        test_file: None,
+        image_size: None,
     }
 }
 
@@ -228,4 +253,17 @@ fn class_list(dataset: &DatasetId, classes: &Classes) -> String {
         return format!("the {what} 0-{}", classes.len().saturating_sub(1));
     }
     classes.listing()
+}
+
+/// `--image-size HxW`: rows x cols, both at least 1 (`28x28`, `32X48`).
+fn image_size(text: &str) -> Result<(usize, usize), String> {
+    let parsed = text
+        .split_once(['x', 'X'])
+        .and_then(|(rows, cols)| Some((rows.trim().parse::<usize>().ok()?, cols.trim().parse::<usize>().ok()?)));
+    match parsed {
+        Some((rows, cols)) if rows > 0 && cols > 0 => Ok((rows, cols)),
+        _ => Err(format!(
+            "`{text}` is not an image size: give rows x cols, such as 28x28"
+        )),
+    }
 }

@@ -198,6 +198,7 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         l2: 0.0,
         dropout: Dropout::OFF,
         augment: Augment::default(),
+        train_eval: None,
         patience: None,
     };
 

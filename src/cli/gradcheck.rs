@@ -138,7 +138,7 @@ impl GradcheckArgs {
             if let Some(classes) = self.classes {
                 usage_bail!("--classes {classes}: a net on real images has its data set's classes");
             }
-            let dir = self.data.chosen(KnownDataset::Mnist);
+            let dir = self.data.chosen(KnownDataset::Mnist)?;
             self.data.fetch_missing(&dir, &[Split::Train], console)?;
             let data = source::load(&dir, Split::Train, None)?;
             let mut sizes = vec![data.features()];

@@ -1,14 +1,16 @@
-//! `mlp predict MODEL IMAGE...`: the top classes of each picture or IDX image, and optionally the
-//! images as the network saw them.
+//! `mlp predict MODEL IMAGE...`: the top classes of each picture, IDX, CSV or npz image, and
+//! optionally the images as the network saw them, or a Kaggle submission file of the top classes.
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
 use super::args::{positive_usize, scale_factor};
 use super::exit::usage_bail;
 use super::output;
+use crate::atomic_file::write_atomically;
 use crate::model_file;
 use crate::predict::{Input, Ranked, outputs_are_probabilities, prediction_json, read_inputs, top_classes};
 use crate::report::Console;
@@ -18,7 +20,9 @@ use crate::viz::{self, grid};
 pub struct PredictArgs {
     /// The model file written by `mlp train`
     pub model: PathBuf,
-    /// Pictures (PNG, JPEG, PGM; any size, colour or grey) or IDX batches of the model's image size
+    /// Pictures (PNG, JPEG, PGM; any size, colour or grey), or batches of images of the model's
+    /// size: IDX files, .csv files of pixel rows (no label column, header optional: Kaggle's
+    /// test.csv), .npz files (the array images, x_test or test_images, or the only one)
     #[arg(required = true)]
     pub images: Vec<PathBuf>,
     /// How many classes to list per image
@@ -31,6 +35,10 @@ pub struct PredictArgs {
     /// Screen pixels per image pixel in --show (1 gives the images at their own size)
     #[arg(long, value_parser = scale_factor, default_value = "4")]
     pub show_scale: u32,
+    /// Write the top class of every image to this CSV in Kaggle's submission format: ImageId (from
+    /// 1, in the order of the images) and Label (the class number), instead of a line per image
+    #[arg(long)]
+    pub csv_out: Option<PathBuf>,
     /// Print one JSON object on stdout; human text goes to stderr
     #[arg(long)]
     pub json: bool,
@@ -39,6 +47,9 @@ pub struct PredictArgs {
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.show {
         output::picture("--show", path, false)?;
+    }
+    if let Some(path) = &args.csv_out {
+        output::check_writable("--csv-out", path)?;
     }
     let console = Console::new(args.json, false);
     let model = model_file::load(&args.model)?;
@@ -68,8 +79,22 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
         }
     };
 
+    if let Some(path) = &args.csv_out {
+        let mut submission = String::from("ImageId,Label\n");
+        for (id, top) in ranked.iter().enumerate() {
+            submission += &format!("{},{}\n", id + 1, top[0].class);
+        }
+        write_atomically(path, submission.as_bytes())
+            .with_context(|| format!("--csv-out {}: cannot write", path.display()))?;
+        console.line(&format!(
+            "wrote the top class of {} image(s) to {} (ImageId,Label)",
+            inputs.len(),
+            path.display()
+        ));
+    }
     let width = inputs.iter().map(|i| i.name.len()).max().unwrap_or(0);
-    for (input, top) in inputs.iter().zip(&ranked) {
+    let each = if args.csv_out.is_some() { 0 } else { inputs.len() };
+    for (input, top) in inputs.iter().zip(&ranked).take(each) {
         let classes: Vec<String> = top.iter().map(shown).collect();
         let note = if input.inverted == Some(true) {
             "  (dark ink on light paper: inverted)"

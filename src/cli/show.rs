@@ -53,7 +53,7 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     output::picture("--out", &args.out, false)?;
     let split = args.split.split();
     let console = Console::new(false, false);
-    let dir = args.data.chosen(KnownDataset::Mnist);
+    let dir = args.data.chosen(KnownDataset::Mnist)?;
     args.data.fetch_missing(&dir, &[split], &console)?;
     let data = source::load(&dir, split, None)?;
     let count = args.rows * args.cols;

@@ -22,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::catalog::DatasetId;
 use super::classes::{Classes, Label};
+use super::csv_images::CsvImagesError;
 use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
 use super::nonzero::NonzeroPixels;
 use super::npz::NpzError;
@@ -96,6 +97,10 @@ pub enum DataError {
     Idx(#[from] IdxError),
     #[error(transparent)]
     Npz(#[from] NpzError),
+    #[error(transparent)]
+    Csv(#[from] CsvImagesError),
+    #[error("{}: a CSV file holds one split; its test split is a file of its own (--test-data FILE)", path.display())]
+    NoTestSet { path: PathBuf },
     #[error(
         "{title} {split} files not found in {dir} ({source_of_dir})\n  looked for: {looked_for}\n  {hint}",
         title = dataset.title()
@@ -138,7 +143,8 @@ pub enum DataError {
     NotAClass { path: PathBuf, index: usize, value: i64 },
 }
 
-/// The directory of one data set's files and which data set is expected there, with what messages
+/// Where one data set's files are (a directory of IDX files, or an npz or CSV file: `source`) and
+/// which data set is expected there, with what messages
 /// say about it: how the directory was chosen and how to get the files when they are missing, both
 /// worded by whoever chose the directory (the command line names its flags there).
 #[derive(Clone, Debug)]
@@ -148,6 +154,10 @@ pub struct DataDir {
     pub chosen_by: &'static str,
     /// The last line of `DataError::Missing`.
     pub hint: String,
+    /// For a CSV file (`path`): the CSV file of the test split, if there is one.
+    pub test_file: Option<PathBuf>,
+    /// (rows, cols) of each image in a CSV or flat npz file; `None`: square.
+    pub image_size: Option<(usize, usize)>,
 }
 
 /// The image and label files of one split.

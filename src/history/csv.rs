@@ -8,7 +8,8 @@
 //! | `train_loss`, `val_loss`, `test_loss`   | mean loss                                          |
 //! | `lr`, `seconds`                         | the epoch's last learning rate, its wall time      |
 //!
-//! mlp writes fractions, empty where there is no validation set. Reading, `_accuracy` may stand for
+//! mlp writes fractions, empty where a split was not measured (no validation or test set, or
+//! `--train-eval 0`). Reading, `_accuracy` may stand for
 //! `_acc`, and `validation` for `val`; empty cells are skipped, other columns ignored.
 
 use std::fs::{File, OpenOptions};
@@ -52,12 +53,12 @@ impl HistoryFile {
             "{},{},{},{},{},{},{},{},{:.3}",
             r.epoch,
             r.lr,
-            r.train_loss,
-            r.train_accuracy.fraction(),
+            optional(r.train_loss),
+            optional(r.train_accuracy.map(|a| a.fraction())),
             optional(r.val_loss),
             optional(r.val_accuracy.map(|a| a.fraction())),
-            r.test_loss,
-            r.test_accuracy.fraction(),
+            optional(r.test_loss),
+            optional(r.test_accuracy.map(|a| a.fraction())),
             r.seconds
         )?;
         self.file.flush()

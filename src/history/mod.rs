@@ -18,14 +18,15 @@ pub struct EpochRecord {
     /// The learning rate of the epoch's last update.
     pub lr: f64,
     /// Mean loss over the training set after the epoch (without the L2 penalty, dropout or
-    /// augmentation).
-    pub train_loss: f64,
-    pub train_accuracy: Accuracy,
+    /// augmentation), or over the part of it `--train-eval` chose; `None` when it was not measured.
+    pub train_loss: Option<f64>,
+    pub train_accuracy: Option<Accuracy>,
     /// The same on the validation set, when there is one.
     pub val_loss: Option<f64>,
     pub val_accuracy: Option<Accuracy>,
-    pub test_loss: f64,
-    pub test_accuracy: Accuracy,
+    /// The same on the test set, when there is one.
+    pub test_loss: Option<f64>,
+    pub test_accuracy: Option<Accuracy>,
     /// Updates made in this epoch: a full pass, or fewer in the last when `steps` ends it.
     pub steps: usize,
     /// Wall time of the epoch, training and the evaluations.
@@ -65,30 +66,25 @@ pub struct Curves {
 impl Curves {
     pub fn from_history(history: &History) -> Self {
         let epochs = history.epochs.iter().map(|r| r.epoch as f64).collect();
-        let percent = |a: Accuracy| Some(100.0 * a.fraction());
-        let train = SplitCurve {
-            split: "train",
-            accuracy: history.epochs.iter().map(|r| percent(r.train_accuracy)).collect(),
-            loss: history.epochs.iter().map(|r| Some(r.train_loss)).collect(),
-        };
-        let validation = SplitCurve {
-            split: "validation",
+        let curve = |split, measured: fn(&EpochRecord) -> (Option<Accuracy>, Option<f64>)| SplitCurve {
+            split,
             accuracy: history
                 .epochs
                 .iter()
-                .map(|r| r.val_accuracy.and_then(percent))
+                .map(|r| measured(r).0.map(|a| 100.0 * a.fraction()))
                 .collect(),
-            loss: history.epochs.iter().map(|r| r.val_loss).collect(),
+            loss: history.epochs.iter().map(|r| measured(r).1).collect(),
         };
-        let test = SplitCurve {
-            split: "test",
-            accuracy: history.epochs.iter().map(|r| percent(r.test_accuracy)).collect(),
-            loss: history.epochs.iter().map(|r| Some(r.test_loss)).collect(),
-        };
-        let mut splits = vec![train, test];
-        if validation.accuracy.iter().any(Option::is_some) {
-            splits.insert(1, validation);
-        }
+        let splits = [
+            curve("train", |r| (r.train_accuracy, r.train_loss)),
+            curve("validation", |r| (r.val_accuracy, r.val_loss)),
+            curve("test", |r| (r.test_accuracy, r.test_loss)),
+        ];
+        // A split never measured has no curve.
+        let splits = splits
+            .into_iter()
+            .filter(|s| s.accuracy.iter().any(Option::is_some))
+            .collect();
         Self { epochs, splits }
     }
 }

@@ -7,7 +7,6 @@ use crate::data::classes::Classes;
 use crate::data::dataset::{DataDir, DataError, Dataset};
 use crate::data::scaling::Scaling;
 use crate::data::source;
-use crate::data::split::Split;
 use crate::train::Splits;
 
 #[derive(Clone, Debug)]
@@ -15,20 +14,21 @@ pub struct RunData {
     pub train: Dataset,
     /// Held out of the training set by the run's seed.
     pub validation: Option<Dataset>,
-    pub test: Dataset,
+    /// `None` when the data set has no test split (a CSV file without a test file).
+    pub test: Option<Dataset>,
 }
 
 impl RunData {
-    /// The training and test splits in `dir`, with `val` training images held out as `seed`
-    /// chooses them; every split scaled `Unit` until `scale`. The splits are of `classes` when
-    /// given (a resumed run's), else of the data set's: a known set's, or as many as the largest
-    /// label of both splits + 1.
+    /// The splits of the data set in `dir`, with `val` training images held out as `seed` chooses
+    /// them; every split scaled `Unit` until `scale`. The splits are of `classes` when given (a
+    /// resumed run's), else of the data set's: a known set's, or as many as the largest label of
+    /// all splits + 1.
     pub fn load(dir: &DataDir, val: usize, seed: u64, classes: Option<&Classes>) -> anyhow::Result<Self> {
-        let load = |split| source::load(dir, split, classes);
-        // The two splits side by side: decompressing the files is most of the loading time.
-        let (train, test) = rayon::join(|| load(Split::Train), || load(Split::Test));
-        let (mut train, mut test) = (train?, test?);
-        if test.size() != train.size() {
+        let source::Splits { mut train, test, .. } = source::load_splits(dir, classes)?;
+        let mut test = test;
+        if let Some(test) = &test
+            && test.size() != train.size()
+        {
             return Err(DataError::Incompatible(format!(
                 "{}: the test images are {} but the training images {}",
                 dir.path.display(),
@@ -37,7 +37,9 @@ impl RunData {
             ))
             .into());
         }
-        if train.classes() != test.classes() {
+        if let Some(test) = &mut test
+            && train.classes() != test.classes()
+        {
             // Sets read from files, counted split by split: the classes of both.
             let classes = Classes::numbered(train.classes().len().max(test.classes().len()));
             train.set_classes(classes.clone());
@@ -67,7 +69,7 @@ impl RunData {
 
     /// Scales every split by `scaling`.
     pub fn scale(&mut self, scaling: Scaling) {
-        for set in [Some(&mut self.train), self.validation.as_mut(), Some(&mut self.test)]
+        for set in [Some(&mut self.train), self.validation.as_mut(), self.test.as_mut()]
             .into_iter()
             .flatten()
         {
@@ -84,7 +86,7 @@ impl RunData {
         Splits {
             train: &self.train,
             validation: self.validation.as_ref(),
-            test: &self.test,
+            test: self.test.as_ref(),
         }
     }
 }

@@ -160,6 +160,8 @@ pub fn start(mut spec: RunSpec, dir: &DataDir) -> anyhow::Result<Run> {
     }
     spec.data_dir.clone_from(&dir.path);
     spec.dataset = dir.dataset.clone();
+    spec.test_data.clone_from(&dir.test_file);
+    spec.image_size = dir.image_size;
     let mut data = RunData::load(dir, spec.val, spec.seed, None)?;
     let samples = data.train.len();
     let config = &mut spec.train;
@@ -209,7 +211,12 @@ pub fn resume(path: &Path, data_dir: impl FnOnce(&DatasetId, &Path) -> DataDir) 
     let input = model.info.input;
     spec.scaling = input.scaling.choice();
     spec.train = checkpoint.config;
-    let dir = data_dir(&spec.dataset, &spec.data_dir);
+    let mut dir = data_dir(&spec.dataset, &spec.data_dir);
+    // A CSV set's test file and image size go with its training file, wherever that is now.
+    if dir.test_file.is_none() {
+        dir.test_file.clone_from(&spec.test_data);
+    }
+    dir.image_size = dir.image_size.or(spec.image_size);
     let mut data = RunData::load(&dir, spec.val, spec.seed, Some(&model.info.classes))?;
     check_fits(&data, &input, &checkpoint.state, &dir).with_context(|| path.display().to_string())?;
     data.scale(input.scaling);

@@ -21,6 +21,12 @@ pub struct RunSpec {
     /// Where the data set's files were read from (filled by `run::start`); a resumed run reads
     /// them there again unless it is told another directory.
     pub data_dir: PathBuf,
+    /// The file of the test split, for a data set read from a CSV file (`data_dir`) with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_data: Option<PathBuf>,
+    /// (rows, cols) of the images, when the files' rows are flat and not square.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<(usize, usize)>,
     /// Hidden layer widths; the input and output widths come from the data.
     pub hidden: Vec<usize>,
     #[serde(with = "crate::serde_text")]
@@ -47,6 +53,8 @@ impl Default for RunSpec {
         Self {
             dataset: DatasetId::Known(KnownDataset::Mnist),
             data_dir: PathBuf::from("data"),
+            test_data: None,
+            image_size: None,
             hidden: vec![100],
             activation: Activation::Sigmoid,
             loss: Loss::CrossEntropy,

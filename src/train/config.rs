@@ -26,6 +26,10 @@ pub struct TrainConfig {
     pub augment: Augment,
     /// Stop after this many epochs without a better validation result (needs validation data).
     pub patience: Option<usize>,
+    /// How many training images to measure after each epoch: all (`None`), `n` spread through
+    /// the set, or none (0). Training does not depend on it; only the history's train columns do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_eval: Option<usize>,
 }
 
 /// The command line's defaults: the classic recipe's 30 epochs of SGD at 0.5 in batches of 100.
@@ -41,6 +45,7 @@ impl Default for TrainConfig {
             dropout: Dropout::OFF,
             augment: Augment::default(),
             patience: None,
+            train_eval: None,
         }
     }
 }

@@ -23,6 +23,7 @@ mod prefetch;
 mod state;
 mod trainer;
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 pub use config::TrainConfig;
@@ -45,12 +46,13 @@ pub enum Outcome {
     Interrupted,
 }
 
-/// The data of a run. Validation images come out of the training set; the test set is only measured.
+/// The data of a run. Validation images come out of the training set; the test set, when there
+/// is one, is only measured.
 #[derive(Clone, Copy, Debug)]
 pub struct Splits<'a> {
     pub train: &'a Dataset,
     pub validation: Option<&'a Dataset>,
-    pub test: &'a Dataset,
+    pub test: Option<&'a Dataset>,
 }
 
 /// What the training loop tells the outside world as it goes.
@@ -84,6 +86,12 @@ pub fn train<F: Float>(
         train.len()
     );
     let mut trainer = Trainer::new(&state.network, train, config);
+    let train_part = measured_part(train, config.train_eval);
+    let measured = Measured {
+        train: train_part.as_deref(),
+        validation: data.validation,
+        test: data.test,
+    };
     while state.epoch < config.epochs {
         let Some(batches) = batches_of_this_epoch(state, config, train.len()) else {
             break;
@@ -95,7 +103,7 @@ pub fn train<F: Float>(
             state.epoch_seconds += started.elapsed().as_secs_f64();
             return Ok(Outcome::Interrupted);
         }
-        let record = end_epoch(&trainer, state, data, batches, started)?;
+        let record = end_epoch(&trainer, state, measured, batches, started)?;
         state.history.epochs.push(record);
         state.epoch += 1;
         state.batches_done = 0;
@@ -151,21 +159,43 @@ fn run_epoch<F: Float>(
     })
 }
 
-/// The record of the epoch just trained (`batches` updates, begun at `started`): every split
-/// evaluated, each loss checked to be finite, and the best network on validation updated.
+/// The images measured after each epoch: the training set or the part of it `--train-eval`
+/// chose (none for 0), the validation and the test set when there are.
+#[derive(Clone, Copy)]
+struct Measured<'a> {
+    train: Option<&'a Dataset>,
+    validation: Option<&'a Dataset>,
+    test: Option<&'a Dataset>,
+}
+
+/// The part of `train` measured after each epoch: all of it (`None`), or `n` images spread evenly
+/// through it (every `len / n`-th, so a set sorted by class is measured in proportion).
+fn measured_part(train: &Dataset, n: Option<usize>) -> Option<Cow<'_, Dataset>> {
+    match n {
+        None => Some(Cow::Borrowed(train)),
+        Some(0) => None,
+        Some(n) if n >= train.len() => Some(Cow::Borrowed(train)),
+        Some(n) => {
+            let spread: Vec<usize> = (0..n).map(|i| i * train.len() / n).collect();
+            Some(Cow::Owned(train.select(&spread)))
+        }
+    }
+}
+
+/// The record of the epoch just trained (`batches` updates, begun at `started`): every measured
+/// split evaluated, each loss checked to be finite, and the best network on validation updated.
 fn end_epoch<F: Float>(
     trainer: &Trainer<F>,
     state: &mut TrainState<F>,
-    data: Splits<'_>,
+    data: Measured<'_>,
     batches: usize,
     started: Instant,
 ) -> Result<EpochRecord, Diverged> {
     let last_step = state.optimizer.steps - 1;
     let trained = Instant::now();
-    let on_train = evaluate(&state.network, data.train);
-    let on_validation = data.validation.map(|v| evaluate(&state.network, v));
-    let on_test = evaluate(&state.network, data.test);
-    let losses = [Some(&on_train), on_validation.as_ref(), Some(&on_test)];
+    let on = |split: Option<&Dataset>| split.map(|set| evaluate(&state.network, set));
+    let (on_train, on_validation, on_test) = (on(data.train), on(data.validation), on(data.test));
+    let losses = [on_train.as_ref(), on_validation.as_ref(), on_test.as_ref()];
     if let Some(loss) = losses.into_iter().flatten().map(|e| e.loss).find(|l| !l.is_finite()) {
         let what = format!("the evaluation loss after the epoch is {loss}");
         return Err(trainer.diverged(last_step, what));
@@ -177,12 +207,12 @@ fn end_epoch<F: Float>(
     Ok(EpochRecord {
         epoch,
         lr: trainer.lr_of(last_step),
-        train_loss: on_train.loss,
-        train_accuracy: on_train.accuracy(),
+        train_loss: on_train.as_ref().map(|e| e.loss),
+        train_accuracy: on_train.as_ref().map(Evaluation::accuracy),
         val_loss: on_validation.as_ref().map(|v| v.loss),
         val_accuracy: on_validation.as_ref().map(Evaluation::accuracy),
-        test_loss: on_test.loss,
-        test_accuracy: on_test.accuracy(),
+        test_loss: on_test.as_ref().map(|e| e.loss),
+        test_accuracy: on_test.as_ref().map(Evaluation::accuracy),
         steps: batches,
         seconds: state.epoch_seconds + started.elapsed().as_secs_f64(),
         train_seconds: state.epoch_seconds + (trained - started).as_secs_f64(),

@@ -2,8 +2,8 @@
 //! IDX files, and an HTTP server on 127.0.0.1 (`http`).
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
+pub mod formats;
 pub mod http;
-pub mod npz;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -115,6 +115,19 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// The log once `complete` says it is, or as it stands after 5 s: a line is logged as its
+    /// answer goes out, and reaches the log through a pipe and a reader thread a moment later.
+    pub fn log_when(&self, complete: impl Fn(&str) -> bool) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let log = self.log();
+            if complete(&log) || started.elapsed() > std::time::Duration::from_secs(5) {
+                return log;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// One request on a fresh connection.
     pub fn request(&self, method: &str, path: &str, body: &[u8]) -> Reply {
         request(self.addr, method, path, body)

@@ -179,6 +179,11 @@ pub struct SpecArgs {
     /// Stop after this many epochs without a better validation accuracy (needs --val)
     #[arg(long, value_parser = positive_usize)]
     pub patience: Option<usize>,
+    /// Measure this many training images after each epoch (spread evenly through the set), or none
+    /// with 0, instead of all of them: for short runs, where measuring 60,000 images each epoch
+    /// costs more than training. Training itself is the same [default: all]
+    #[arg(long)]
+    pub train_eval: Option<usize>,
 }
 
 /// Default standard deviation of `--init normal`: the textbook two-layer net's N(0, 0.01²).
@@ -250,6 +255,8 @@ impl SpecArgs {
         Ok(RunSpec {
             dataset,
             data_dir: PathBuf::new(),
+            test_data: None,
+            image_size: None,
             hidden: self.hidden.clone(),
             activation: self.activation,
             loss: self.loss.with_output(self.output_activation)?,
@@ -270,6 +277,7 @@ impl SpecArgs {
                 },
                 augment: self.augment,
                 patience: self.patience,
+                train_eval: self.train_eval,
             },
         })
     }

@@ -20,6 +20,7 @@ use super::output;
 use crate::data::catalog::{DatasetId, KnownDataset};
 use crate::data::split::Split;
 use crate::evaluate::evaluate;
+use crate::metrics::Accuracy;
 use crate::nn::Dropout;
 use crate::report::Console;
 use crate::run::{self, Run, RunError};
@@ -98,7 +99,7 @@ fn start_or_resume(args: &TrainArgs, console: &Console) -> anyhow::Result<Run> {
         }
         return Ok(run);
     }
-    let dir = args.data.chosen(KnownDataset::Mnist);
+    let dir = args.data.chosen(KnownDataset::Mnist)?;
     let spec = args.spec.spec(dir.dataset.clone(), args.length.length())?;
     args.data.fetch_missing(&dir, &[Split::Train, Split::Test], console)?;
     let run = run::start(spec, &dir)?;
@@ -226,7 +227,8 @@ fn finish(
     (load_seconds, seconds): (f64, f64),
 ) {
     let kept = run.state.kept();
-    let on_test = evaluate(kept, &run.data.test);
+    let kept_epoch = run.state.best.as_ref().map_or(run.state.epoch, |b| b.epoch);
+    let on_test = kept_on_test(run, kept_epoch);
     let (how, epochs) = match outcome {
         Outcome::EarlyStopped => ("stopped early", run.state.epoch),
         _ => ("finished", run.state.epoch),
@@ -247,10 +249,13 @@ fn finish(
     let train_seconds: f64 = history.iter().map(|e| e.train_seconds).sum();
     let eval_seconds: f64 = history.iter().map(|e| e.eval_seconds).sum();
     let steps: usize = history.iter().map(|e| e.steps).sum();
+    let tested = match on_test {
+        Some((accuracy, _)) => format!("test accuracy {accuracy}"),
+        None => "no test set (give one with --test-data FILE)".to_owned(),
+    };
     console.line(&format!(
         "{how} after {epochs} epochs ({steps} updates{went_on}), {seconds:.1} s (loading {load_seconds:.2} s, training \
-         {train_seconds:.1} s, evaluation {eval_seconds:.1} s); kept {which}: test accuracy {}; saved to {}",
-        on_test.accuracy(),
+         {train_seconds:.1} s, evaluation {eval_seconds:.1} s); kept {which}: {tested}; saved to {}",
         out.display()
     ));
     console.json(&json!({
@@ -261,14 +266,29 @@ fn finish(
         "config": run.spec,
         "history": run.state.history.epochs,
         "outcome": if outcome == Outcome::EarlyStopped { "early-stopped" } else { "finished" },
-        "kept_epoch": run.state.best.as_ref().map_or(run.state.epoch, |b| b.epoch),
-        "final_test_accuracy": on_test.accuracy().fraction(),
-        "final_test_loss": on_test.loss,
+        "kept_epoch": kept_epoch,
+        "final_test_accuracy": on_test.map(|(accuracy, _)| accuracy.fraction()),
+        "final_test_loss": on_test.map(|(_, loss)| loss),
         "seconds": seconds,
         "load_seconds": load_seconds,
         "train_seconds": train_seconds,
         "eval_seconds": eval_seconds,
     }));
+}
+
+/// The test accuracy and loss of the model kept, the network after `kept_epoch`: its epoch's
+/// record when the run has it (the same network on the same images), else measured now; `None`
+/// without a test set.
+fn kept_on_test(run: &Run, kept_epoch: usize) -> Option<(Accuracy, f64)> {
+    let test = run.data.test.as_ref()?;
+    let recorded = run.state.history.epochs.iter().find(|r| r.epoch == kept_epoch);
+    if let Some(record) = recorded
+        && let (Some(accuracy), Some(loss)) = (record.test_accuracy, record.test_loss)
+    {
+        return Some((accuracy, loss));
+    }
+    let on_test = evaluate(run.state.kept(), test);
+    Some((on_test.accuracy(), on_test.loss))
 }
 
 /// The command that continues this run.

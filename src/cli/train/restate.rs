@@ -90,8 +90,8 @@ pub fn check_restated(given: &[GivenFlag], recorded: &RunSpec, path: &Path) -> a
     Ok(())
 }
 
-/// Whether `flags`, parsed as `mlp train`'s, give the settings of `recorded` (its data set, data
-/// directory and length aside: those are not setting flags).
+/// Whether `flags`, parsed as `mlp train`'s, give the settings of `recorded` (its data set, its
+/// files and length aside: those are not setting flags).
 fn describes(flags: &[GivenFlag], recorded: &RunSpec) -> bool {
     let words = flags.iter().flat_map(|flag| [long(&flag.id), flag.value.clone()]);
     let Ok(parsed) = SettingFlags::try_parse_from(words) else {
@@ -101,6 +101,8 @@ fn describes(flags: &[GivenFlag], recorded: &RunSpec) -> bool {
         return false;
     };
     spec.data_dir.clone_from(&recorded.data_dir);
+    spec.test_data.clone_from(&recorded.test_data);
+    spec.image_size = recorded.image_size;
     spec.train.epochs = recorded.train.epochs;
     spec.train.steps = recorded.train.steps;
     without_idle_settings(spec) == without_idle_settings(recorded.clone())
@@ -156,6 +158,7 @@ pub fn flags_of(spec: &RunSpec) -> Vec<GivenFlag> {
         ("val", spec.val.to_string()),
     ];
     flags.extend(train.patience.map(|patience| ("patience", patience.to_string())));
+    flags.extend(train.train_eval.map(|n| ("train_eval", n.to_string())));
     match spec.loss {
         Loss::CrossEntropy => flags.push(("loss", typed(LossName::CrossEntropy))),
         Loss::BinaryCrossEntropy => flags.push(("loss", typed(LossName::Bce))),

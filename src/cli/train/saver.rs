@@ -98,9 +98,17 @@ impl Observer<f32> for EpochSaver {
             let (picture, _) = Curves::from_history(&state.history).render(*format)?;
             viz::save(path, &picture)?;
         }
-        let validation = record
-            .val_accuracy
-            .map_or_else(String::new, |a| format!("  val acc {a}"));
+        // The splits measured: the training set (unless --train-eval 0), validation, test.
+        let mut measured = String::new();
+        if let (Some(loss), Some(accuracy)) = (record.train_loss, record.train_accuracy) {
+            measured += &format!("  train loss {loss:.4}  train acc {accuracy}");
+        }
+        if let Some(accuracy) = record.val_accuracy {
+            measured += &format!("  val acc {accuracy}");
+        }
+        if let Some(accuracy) = record.test_accuracy {
+            measured += &format!("  test acc {accuracy}");
+        }
         let best = match &state.best {
             Some(b) if b.epoch == record.epoch => " *",
             _ => "",
@@ -113,14 +121,8 @@ impl Observer<f32> for EpochSaver {
             self.console.erase_lines(std::mem::take(&mut self.drawn_lines));
         }
         self.console.line(&format!(
-            "epoch {:>3}/{}  lr {:.3e}  train loss {:.4}  train acc {}{validation}  test acc {}  {:.1} s{best}",
-            record.epoch,
-            self.config.epochs,
-            record.lr,
-            record.train_loss,
-            record.train_accuracy,
-            record.test_accuracy,
-            record.seconds
+            "epoch {:>3}/{}  lr {:.3e}{measured}  {:.1} s{best}",
+            record.epoch, self.config.epochs, record.lr, record.seconds
         ));
         if let Some(style) = terminal {
             let text = Curves::from_history(&state.history).as_text(style);

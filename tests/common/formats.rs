@@ -1,6 +1,7 @@
-//! Real MNIST as arrays, and npz files written from Rust (ndarray-npy), for the tests of the npz
-//! reader and of `--data FILE.npz`.
+//! Real MNIST as arrays, as CSV text, and npz files written from Rust (ndarray-npy), for the tests
+//! of the CSV and npz readers and of `--data FILE`.
 
+use std::io::Write;
 use std::path::Path;
 
 use mlp::data::idx::{IdxData, read_idx_file};
@@ -39,4 +40,24 @@ pub fn write_npz(
 /// (samples, 784) pixels as (samples, 28, 28) images.
 pub fn images3(pixels: &Array2<u8>) -> Array3<u8> {
     pixels.clone().into_shape_with_order((pixels.nrows(), 28, 28)).unwrap()
+}
+
+/// The CSV text of `pixels` with `labels` in the first column, with Kaggle's header or none.
+pub fn mnist_csv(pixels: &Array2<u8>, labels: &[u8], header: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pixels.len() * 4);
+    if header {
+        out.extend_from_slice(b"label");
+        for k in 0..pixels.ncols() {
+            write!(out, ",pixel{k}").unwrap();
+        }
+        out.push(b'\n');
+    }
+    for (row, &label) in pixels.rows().into_iter().zip(labels) {
+        write!(out, "{label}").unwrap();
+        for &p in row {
+            write!(out, ",{p}").unwrap();
+        }
+        out.push(b'\n');
+    }
+    out
 }
