@@ -65,6 +65,84 @@ fn mnist_as_keras_and_medmnist_npz_trains_to_the_same_model_as_from_idx() {
 }
 
 #[test]
+fn val_alone_validates_on_the_npz_files_own_split() {
+    let work = tempfile::tempdir().unwrap();
+    let banded = |n: usize| -> (ndarray::Array3<u8>, Array2<i64>) {
+        let labels: Vec<u32> = (0..n as u32).map(|i| i % 5).collect();
+        let pixels: Vec<u8> = labels
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &l)| common::banded_image(i, l, 5, (10, 10, 1)))
+            .collect();
+        let images = ndarray::Array3::from_shape_vec((n, 10, 10), pixels).unwrap();
+        (images, Array2::from_shape_fn((n, 1), |(i, _)| i64::from(labels[i])))
+    };
+    let medmnist = work.path().join("bands.npz");
+    write_npz(&medmnist, true, |npz| {
+        let (images, labels) = banded(300);
+        npz.add_array("train_images", &images)?;
+        npz.add_array("train_labels", &labels)?;
+        let (images, labels) = banded(30);
+        npz.add_array("val_images", &images)?;
+        npz.add_array("val_labels", &labels)?;
+        npz.add_array("test_images", &images)?;
+        npz.add_array("test_labels", &labels)
+    });
+    let model = work.path().join("m.bin");
+    let json = common::json_stdout(
+        common::mlp()
+            .args([
+                "train",
+                "--json",
+                "--quiet",
+                "--epochs",
+                "2",
+                "--batch-size",
+                "20",
+                "--patience",
+                "3",
+            ])
+            .args(["--val", "--data"])
+            .arg(&medmnist)
+            .arg("--out")
+            .arg(&model),
+    );
+    let first = &json["history"][0];
+    assert_eq!(first["val_accuracy"]["total"], 30, "{json}");
+    assert_eq!(first["train_accuracy"]["total"], 300, "nothing held out: {json}");
+    assert_eq!(json["config"]["val"], "file");
+    common::mlp()
+        .arg("info")
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("validation split of the data file"));
+    // Resuming reads the same split again; a file without one is an error naming --val.
+    common::mlp()
+        .args(["train", "--quiet", "--epochs", "3", "--resume"])
+        .arg(&model)
+        .assert()
+        .success();
+    let keras = work.path().join("keras.npz");
+    write_npz(&keras, false, |npz| {
+        let (images, labels) = banded(40);
+        let labels = labels.column(0).to_owned();
+        npz.add_array("x_train", &images)?;
+        npz.add_array("y_train", &labels)?;
+        npz.add_array("x_test", &images)?;
+        npz.add_array("y_test", &labels)
+    });
+    common::mlp()
+        .args(["train", "--steps", "1", "--batch-size", "10", "--val", "--data"])
+        .arg(&keras)
+        .arg("--out")
+        .arg(work.path().join("k.bin"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("keras.npz has none").and(predicate::str::contains("--val N")));
+}
+
+#[test]
 fn a_missing_or_broken_npz_is_a_data_error_naming_it() {
     let work = tempfile::tempdir().unwrap();
     let broken = work.path().join("broken.npz");

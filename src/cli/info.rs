@@ -9,7 +9,7 @@ use clap::Args;
 use crate::data::classes::Classes;
 use crate::model_file::ModelFileError;
 use crate::report::Console;
-use crate::run::RunSpec;
+use crate::run::{RunSpec, Validation};
 use crate::summary::{ModelSummary, RunState, RunStatus, TrainingSummary};
 
 #[derive(Debug, Args)]
@@ -137,8 +137,11 @@ fn spec_lines(spec: &RunSpec) -> String {
         format!("dropout {dropout}"),
         format!("augmentation {}", train.augment),
         format!(
-            "validation images {}, patience {}",
-            spec.val,
+            "validation {}, patience {}",
+            match spec.val {
+                Validation::Held(n) => format!("images {n}"),
+                Validation::FileSplit => "split of the data file".to_owned(),
+            },
             train.patience.map_or_else(|| "none".to_owned(), |p| p.to_string())
         ),
         format!("seed {}, data from {}", spec.seed, spec.data_dir.display()),

@@ -2,7 +2,7 @@
 //! images, and the test set, all of the same classes and scaled alike. Hold-out, the classes of
 //! the splits together, and scaling happen here and nowhere else.
 
-use super::RunError;
+use super::{RunError, Validation};
 use crate::data::classes::Classes;
 use crate::data::dataset::{DataDir, DataError, Dataset};
 use crate::data::scaling::Scaling;
@@ -19,52 +19,75 @@ pub struct RunData {
 }
 
 impl RunData {
-    /// The splits of the data set in `dir`, with `val` training images held out as `seed` chooses
-    /// them; every split scaled `Unit` until `scale`. The splits are of `classes` when given (a
-    /// resumed run's), else of the data set's: a known set's, or as many as the largest label of
-    /// all splits + 1.
-    pub fn load(dir: &DataDir, val: usize, seed: u64, classes: Option<&Classes>) -> anyhow::Result<Self> {
-        let source::Splits { mut train, test, .. } = source::load_splits(dir, classes)?;
-        let mut test = test;
-        if let Some(test) = &test
-            && test.size() != train.size()
-        {
-            return Err(DataError::Incompatible(format!(
-                "{}: the test images are {} but the training images {}",
-                dir.path.display(),
-                test.size(),
-                train.size()
-            ))
-            .into());
-        }
-        if let Some(test) = &mut test
-            && train.classes() != test.classes()
-        {
-            // Sets read from files, counted split by split: the classes of both.
-            let classes = Classes::numbered(train.classes().len().max(test.classes().len()));
-            train.set_classes(classes.clone());
-            test.set_classes(classes);
-        }
-        if val == 0 {
-            return Ok(Self {
-                train,
-                validation: None,
-                test,
-            });
-        }
-        if val >= train.len() {
-            return Err(RunError::HoldOutTooLarge {
-                val,
-                samples: train.len(),
-            }
-            .into());
-        }
-        let (train, validation) = train.hold_out(val, seed);
-        Ok(Self {
+    /// The splits of the data set in `dir`, validated by `val`: training images held out as
+    /// `seed` chooses them, or the file's own validation split; every split scaled `Unit` until
+    /// `scale`. The splits are of `classes` when given (a resumed run's), else of the data set's:
+    /// a known set's, or as many as the largest label of all splits + 1.
+    pub fn load(dir: &DataDir, val: Validation, seed: u64, classes: Option<&Classes>) -> anyhow::Result<Self> {
+        let source::Splits {
             train,
-            validation: Some(validation),
+            val: file_val,
             test,
-        })
+        } = source::load_splits(dir, classes)?;
+        let (train, validation) = match val {
+            Validation::Held(0) => (train, None),
+            Validation::Held(n) if n >= train.len() => {
+                return Err(RunError::HoldOutTooLarge {
+                    val: n,
+                    samples: train.len(),
+                }
+                .into());
+            }
+            Validation::Held(n) => {
+                let (train, validation) = train.hold_out(n, seed);
+                (train, Some(validation))
+            }
+            Validation::FileSplit => {
+                let validation = file_val.ok_or_else(|| RunError::NoValidationSplit { path: dir.path.clone() })?;
+                (train, Some(validation))
+            }
+        };
+        let mut data = Self {
+            train,
+            validation,
+            test,
+        };
+        for (name, other) in [("validation", &data.validation), ("test", &data.test)] {
+            if let Some(other) = other
+                && other.size() != data.train.size()
+            {
+                return Err(DataError::Incompatible(format!(
+                    "{}: the {name} images are {} but the training images {}",
+                    dir.path.display(),
+                    other.size(),
+                    data.train.size()
+                ))
+                .into());
+            }
+        }
+        data.share_classes();
+        Ok(data)
+    }
+
+    /// Splits read from files are counted split by split: when they differ, each gets the classes
+    /// of all (as many as the most).
+    fn share_classes(&mut self) {
+        let splits = || {
+            [Some(&self.train), self.validation.as_ref(), self.test.as_ref()]
+                .into_iter()
+                .flatten()
+        };
+        let most = splits().map(|s| s.classes().len()).max().unwrap_or(0);
+        if splits().all(|s| s.classes() == self.train.classes()) {
+            return;
+        }
+        let classes = Classes::numbered(most);
+        for set in [Some(&mut self.train), self.validation.as_mut(), self.test.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            set.set_classes(classes.clone());
+        }
     }
 
     /// Scales every split by `scaling`.

@@ -21,7 +21,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 pub use data::RunData;
-pub use spec::RunSpec;
+pub use spec::{RunSpec, Validation};
 
 use crate::data::catalog::DatasetId;
 use crate::data::dataset::{DataDir, DataError};
@@ -40,6 +40,8 @@ pub enum RunError {
     ConstantPixels { dir: PathBuf },
     #[error("early stopping needs validation data")]
     PatienceWithoutValidation,
+    #[error("{} has no validation split of its own (MedMNIST's npz files have one)", path.display())]
+    NoValidationSplit { path: PathBuf },
     #[error("{}: the file holds a model but no training state to continue from", path.display())]
     NoCheckpoint { path: PathBuf },
     #[error("{}: its training settings are not those of an mlp run: {problem}", path.display())]
@@ -155,7 +157,7 @@ impl Run {
 
 /// A new run of `spec` on the data set in `dir` (which the spec then records, with the data set).
 pub fn start(mut spec: RunSpec, dir: &DataDir) -> anyhow::Result<Run> {
-    if spec.train.patience.is_some() && spec.val == 0 {
+    if spec.train.patience.is_some() && spec.val.is_none() {
         return Err(RunError::PatienceWithoutValidation.into());
     }
     spec.data_dir.clone_from(&dir.path);

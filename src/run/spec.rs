@@ -5,7 +5,9 @@
 //! Its JSON is the `training` object of model files since they were first written (the same keys
 //! and values), plus `scaling`, which older files record only in `input`.
 
+use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,8 +42,8 @@ pub struct RunSpec {
     /// The one generator's seed: initial weights, shuffling, augmentation, dropout, and (on a
     /// stream of its own) the choice of validation images.
     pub seed: u64,
-    /// Training images held out for validation.
-    pub val: usize,
+    /// The validation images: training images held out, or the data file's own split.
+    pub val: Validation,
     #[serde(flatten)]
     pub train: TrainConfig,
 }
@@ -61,8 +63,85 @@ impl Default for RunSpec {
             init: Init::Xavier,
             scaling: ScalingChoice::Unit,
             seed: 1,
-            val: 0,
+            val: Validation::Held(0),
             train: TrainConfig::default(),
+        }
+    }
+}
+
+/// Which images validate a run: `Held(n)`, n training images held out as the seed chooses (0:
+/// none), or `FileSplit`, the data file's own validation split (MedMNIST's npz `val_images`).
+/// Recorded as the count, as runs always have, or as `"file"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "ValidationJson", try_from = "ValidationJson")]
+pub enum Validation {
+    Held(usize),
+    FileSplit,
+}
+
+/// The word for `Validation::FileSplit`, on the command line (`--val file`, or `--val` alone) and
+/// in the record.
+const FILE_SPLIT: &str = "file";
+
+impl Validation {
+    /// Training images held out: 0 for the file's split.
+    pub fn held(self) -> usize {
+        match self {
+            Self::Held(n) => n,
+            Self::FileSplit => 0,
+        }
+    }
+
+    pub fn is_none(self) -> bool {
+        self == Self::Held(0)
+    }
+}
+
+impl fmt::Display for Validation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Held(n) => write!(f, "{n}"),
+            Self::FileSplit => f.write_str(FILE_SPLIT),
+        }
+    }
+}
+
+impl FromStr for Validation {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            FILE_SPLIT => Ok(Self::FileSplit),
+            count => count.parse().map(Self::Held).map_err(|_| {
+                format!("`{text}` is neither a number of images to hold out nor `{FILE_SPLIT}` (the file's own validation split)")
+            }),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum ValidationJson {
+    Held(usize),
+    Word(String),
+}
+
+impl From<Validation> for ValidationJson {
+    fn from(val: Validation) -> Self {
+        match val {
+            Validation::Held(n) => Self::Held(n),
+            Validation::FileSplit => Self::Word(FILE_SPLIT.to_owned()),
+        }
+    }
+}
+
+impl TryFrom<ValidationJson> for Validation {
+    type Error = String;
+
+    fn try_from(json: ValidationJson) -> Result<Self, String> {
+        match json {
+            ValidationJson::Held(n) => Ok(Self::Held(n)),
+            ValidationJson::Word(word) => word.parse(),
         }
     }
 }
@@ -85,7 +164,7 @@ mod tests {
             init: Init::Normal { std: 0.02 },
             scaling: ScalingChoice::Standard,
             seed: 7,
-            val: 5000,
+            val: Validation::Held(5000),
             train: TrainConfig {
                 steps: Some(1200),
                 optimizer: Method::AdamW {
@@ -128,7 +207,13 @@ mod tests {
         let spec: RunSpec = serde_json::from_str(written).unwrap();
         assert_eq!(
             (spec.activation, spec.init, spec.scaling, spec.seed, spec.val),
-            (Activation::Relu, Init::He, ScalingChoice::Unit, 7, 1000)
+            (
+                Activation::Relu,
+                Init::He,
+                ScalingChoice::Unit,
+                7,
+                Validation::Held(1000)
+            )
         );
         assert_eq!((spec.train.steps, spec.train.dropout.hidden), (Some(20), 0.2));
         assert_eq!(
@@ -139,5 +224,18 @@ mod tests {
                 eps: 1e-8
             }
         );
+    }
+
+    #[test]
+    fn validation_is_recorded_as_the_count_or_as_file() {
+        assert_eq!(serde_json::to_string(&Validation::Held(1000)).unwrap(), "1000");
+        assert_eq!(serde_json::to_string(&Validation::FileSplit).unwrap(), r#""file""#);
+        for val in [Validation::Held(0), Validation::Held(7), Validation::FileSplit] {
+            let json = serde_json::to_string(&val).unwrap();
+            assert_eq!(serde_json::from_str::<Validation>(&json).unwrap(), val);
+            assert_eq!(val.to_string().parse::<Validation>().unwrap(), val);
+        }
+        assert!(serde_json::from_str::<Validation>(r#""half""#).is_err());
+        assert!("-3".parse::<Validation>().unwrap_err().contains("`-3`"));
     }
 }

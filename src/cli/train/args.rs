@@ -15,7 +15,7 @@ use crate::data::catalog::DatasetId;
 use crate::data::scaling::ScalingChoice;
 use crate::nn::{Activation, Dropout, Init};
 use crate::optim::Method;
-use crate::run::{RunLength, RunSpec};
+use crate::run::{RunLength, RunSpec, Validation};
 use crate::schedule::{Decay, Schedule};
 use crate::train::TrainConfig;
 
@@ -173,9 +173,10 @@ pub struct SpecArgs {
     #[arg(long, value_parser = seed, default_value = "1")]
     pub seed: u64,
     /// Hold out this many training images (chosen by --seed) for validation: per-epoch validation
-    /// accuracy, and the model kept is the one of the best validation epoch
-    #[arg(long, default_value = "0")]
-    pub val: usize,
+    /// accuracy, and the model kept is the one of the best validation epoch. `--val` alone (or
+    /// `--val file`) validates on the data file's own validation split (MedMNIST's npz)
+    #[arg(long, default_value = "0", num_args = 0..=1, default_missing_value = "file")]
+    pub val: Validation,
     /// Stop after this many epochs without a better validation accuracy (needs --val)
     #[arg(long, value_parser = positive_usize)]
     pub patience: Option<usize>,

@@ -143,6 +143,11 @@ fn in_flag_terms(error: anyhow::Error) -> anyhow::Error {
         RunError::PatienceWithoutValidation => {
             usage("--patience needs validation data: give --val N to hold out N training images".to_owned())
         }
+        RunError::NoValidationSplit { path } => usage(format!(
+            "--val without a number validates on the data file's own split, but {} has none \
+             (MedMNIST's npz files have val_images and val_labels): give --val N to hold out N training images",
+            path.display()
+        )),
         RunError::ConstantPixels { dir } => anyhow!(
             "--scaling standard: every training pixel in {} has the same value",
             dir.display()

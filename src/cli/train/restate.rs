@@ -237,6 +237,7 @@ mod tests {
     use crate::data::augment::Augment;
     use crate::data::scaling::ScalingChoice;
     use crate::nn::{Activation, Dropout};
+    use crate::run::Validation;
     use crate::schedule::Schedule;
 
     fn specs() -> Vec<RunSpec> {
@@ -248,7 +249,7 @@ mod tests {
             init: Init::Normal { std: 0.013 },
             scaling: ScalingChoice::Standard,
             seed: 12_345_678_901,
-            val: 5000,
+            val: Validation::Held(5000),
             ..RunSpec::default()
         };
         varied.train.batch_size = 37;
