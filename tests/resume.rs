@@ -67,6 +67,7 @@ fn config() -> TrainConfig {
             scale: 0.05,
             elastic: 0.5,
             elastic_sigma: 2.0,
+            flip: true,
         },
         patience: Some(3),
         ..TrainConfig::default()

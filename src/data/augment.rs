@@ -1,5 +1,5 @@
-//! Data augmentation: random shifts, rotations, scalings and elastic distortions of training images,
-//! drawn afresh for every image of every batch from the one seeded generator.
+//! Data augmentation: random shifts, rotations, scalings, elastic distortions and horizontal flips
+//! of training images, drawn afresh for every image of every batch from the one seeded generator.
 //!
 //! An image x (rows·cols pixels, row-major, already scaled; a colour pixel's channels side by side)
 //! is resampled: output pixel p (as (row, col)) takes, in each channel, the bilinear interpolation
@@ -12,6 +12,8 @@
 //! with c the image centre, d an integer shift in [-shift, shift]², θ uniform in ±rotate degrees,
 //! s uniform in [1 - scale, 1 + scale], and for elastic distortions (Simard et al. 2003) u a field
 //! of independent uniform(-1, 1) displacements smoothed by a Gaussian of std σ and scaled by α.
+//! With flips, half the images (a fair coin each) read their source mirrored left to right, as
+//! suits clothing and photographs (not digits or letters, whose mirror images are other shapes).
 //! Points outside the image read the background (the input value of a 0 pixel). Interpolation is
 //! linear, so scaling pixels before or after resampling is the same.
 
@@ -37,6 +39,10 @@ pub struct Augment {
     pub elastic: f64,
     /// σ: the smoothness (pixels) of the elastic field.
     pub elastic_sigma: f64,
+    /// Mirror half the images left to right. Recorded only when on, so files of runs without it
+    /// keep their bytes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flip: bool,
 }
 
 /// The default σ of elastic distortions, from Simard et al. (2003).
@@ -44,7 +50,7 @@ pub const DEFAULT_ELASTIC_SIGMA: f64 = 4.0;
 
 impl Augment {
     pub fn is_off(&self) -> bool {
-        self.shift == 0 && self.rotate == 0.0 && self.scale == 0.0 && self.elastic == 0.0
+        self.shift == 0 && self.rotate == 0.0 && self.scale == 0.0 && self.elastic == 0.0 && !self.flip
     }
 }
 
@@ -63,6 +69,9 @@ impl fmt::Display for Augment {
         if self.elastic > 0.0 {
             parts.push(format!("elastic={},elastic-sigma={}", self.elastic, self.elastic_sigma));
         }
+        if self.flip {
+            parts.push("flip".to_owned());
+        }
         if parts.is_empty() {
             parts.push("none".to_owned());
         }
@@ -73,7 +82,7 @@ impl fmt::Display for Augment {
 impl FromStr for Augment {
     type Err = String;
 
-    /// `shift=2,rotate=10,scale=0.1,elastic=8,elastic-sigma=4` (any subset, any order), or `none`.
+    /// `shift=2,rotate=10,scale=0.1,elastic=8,elastic-sigma=4,flip` (any subset, any order), or `none`.
     fn from_str(text: &str) -> Result<Self, String> {
         let mut augment = Augment {
             elastic_sigma: DEFAULT_ELASTIC_SIGMA,
@@ -83,8 +92,12 @@ impl FromStr for Augment {
             return Ok(augment);
         }
         for part in text.split(',').map(str::trim) {
+            if part == "flip" {
+                augment.flip = true;
+                continue;
+            }
             let (key, value) = part.split_once('=').ok_or_else(|| {
-                format!("`{part}` is not KEY=VALUE (keys: shift, rotate, scale, elastic, elastic-sigma)")
+                format!("`{part}` is not KEY=VALUE or flip (keys: shift, rotate, scale, elastic, elastic-sigma)")
             })?;
             let number = || -> Result<f64, String> {
                 match value.parse::<f64>() {
@@ -106,7 +119,7 @@ impl FromStr for Augment {
                 "elastic-sigma" => return Err(format!("elastic-sigma={value}: must be above 0")),
                 _ => {
                     return Err(format!(
-                        "unknown transform `{key}` (known: shift, rotate, scale, elastic, elastic-sigma)"
+                        "unknown transform `{key}` (known: shift, rotate, scale, elastic, elastic-sigma, flip)"
                     ));
                 }
             }
@@ -186,14 +199,23 @@ impl<F: Float> Augmenter<F> {
             if elastic {
                 self.draw_fields(rng);
             }
-            self.resample(image, (dr, dc), degrees.to_radians(), factor, elastic);
+            // Drawn last, and only when on: runs without flips draw what they always did.
+            let mirror = a.flip && rng.random_bool(0.5);
+            self.resample(image, (dr, dc), degrees.to_radians(), factor, (elastic, mirror));
         }
     }
 
     /// Overwrites `image` (rows·cols·channels) with itself shifted by `shift` (rows, cols), rotated
     /// by `angle` radians and scaled by `factor` about its centre, displaced by the elastic fields
-    /// when `elastic`; every channel of a pixel moves alike.
-    fn resample(&mut self, mut image: ArrayViewMut1<F>, shift: (f64, f64), angle: f64, factor: f64, elastic: bool) {
+    /// when `elastic`, read mirrored left to right when `mirror`; every channel of a pixel moves alike.
+    fn resample(
+        &mut self,
+        mut image: ArrayViewMut1<F>,
+        shift: (f64, f64),
+        angle: f64,
+        factor: f64,
+        (elastic, mirror): (bool, bool),
+    ) {
         let ImageShape {
             rows, cols, channels, ..
         } = self.shape;
@@ -211,6 +233,9 @@ impl<F: Float> Augmenter<F> {
                 if elastic {
                     sy += self.field[0][r * cols + c];
                     sx += self.field[1][r * cols + c];
+                }
+                if mirror {
+                    sx = (cols - 1) as f64 - sx;
                 }
                 for k in 0..channels {
                     image[(r * cols + c) * channels + k] = self.sample(sy, sx, k);
@@ -320,7 +345,7 @@ mod tests {
     fn quarter_and_half_turns_move_pixels_where_geometry_says() {
         let mut augmenter = Augmenter::new(Augment::default(), SHAPE);
         let mut x = image();
-        augmenter.resample(x.row_mut(0), (0.0, 0.0), std::f64::consts::PI, 1.0, false);
+        augmenter.resample(x.row_mut(0), (0.0, 0.0), std::f64::consts::PI, 1.0, (false, false));
         for i in 0..30 {
             assert!((x[[0, i]] - (29 - i) as f64).abs() < 1e-9, "{x:?}");
         }
@@ -333,7 +358,13 @@ mod tests {
         };
         let mut augmenter = Augmenter::new(Augment::default(), square);
         let mut x = Array2::from_shape_fn((1, 25), |(_, i)| i as f64);
-        augmenter.resample(x.row_mut(0), (0.0, 0.0), std::f64::consts::FRAC_PI_2, 1.0, false);
+        augmenter.resample(
+            x.row_mut(0),
+            (0.0, 0.0),
+            std::f64::consts::FRAC_PI_2,
+            1.0,
+            (false, false),
+        );
         for r in 0..5 {
             for c in 0..5 {
                 assert!((x[[0, r * 5 + c]] - (c * 5 + 4 - r) as f64).abs() < 1e-9, "{x:?}");
@@ -341,7 +372,7 @@ mod tests {
         }
         // Scaling by 2 about the centre: output (2, 3) reads source (2, 2.5), halfway between.
         let mut x = Array2::from_shape_fn((1, 25), |(_, i)| i as f64);
-        augmenter.resample(x.row_mut(0), (0.0, 0.0), 0.0, 2.0, false);
+        augmenter.resample(x.row_mut(0), (0.0, 0.0), 0.0, 2.0, (false, false));
         assert!((x[[0, 2 * 5 + 3]] - 12.5).abs() < 1e-12);
     }
 
@@ -390,6 +421,39 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_flip_mirrors_about_half_the_images_left_to_right_and_nothing_else() {
+        let augment = Augment {
+            flip: true,
+            ..Augment::default()
+        };
+        let mut augmenter = Augmenter::new(augment, SHAPE);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let original = image();
+        let mirrored = Array2::from_shape_fn((1, 30), |(_, i)| {
+            let (r, c) = (i / 6, i % 6);
+            (r * 6 + 5 - c) as f64
+        });
+        let mut flipped = 0;
+        for _ in 0..200 {
+            let mut x = original.clone();
+            augmenter.apply(x.view_mut(), &mut rng);
+            if x == mirrored {
+                flipped += 1;
+            } else {
+                assert_eq!(x, original, "an image is either kept or mirrored");
+            }
+        }
+        assert!((70..=130).contains(&flipped), "{flipped} of 200 flipped");
+        let parsed: Augment = "shift=2,flip".parse().unwrap();
+        assert!(parsed.flip && !parsed.is_off());
+        assert_eq!(parsed.to_string(), "shift=2,flip");
+        assert_eq!(parsed.to_string().parse::<Augment>().unwrap(), parsed);
+        // Recorded only when on: a run without flips writes the JSON it always did.
+        assert!(!serde_json::to_string(&Augment::default()).unwrap().contains("flip"));
+        assert!(serde_json::to_string(&parsed).unwrap().contains(r#""flip":true"#));
     }
 
     #[test]
