@@ -1,12 +1,14 @@
-//! Where a data set's splits are read from: a directory of IDX files under MNIST's names
-//! (`dataset::locate`), or one `.npz` file holding both splits in Keras's or MedMNIST's layout
-//! (`npz`), told apart by the path (a file ending in `.npz`, any case).
+//! Where a data set's splits are read from: a known set in files of its publisher's own layout
+//! (`layout`: K49, EMNIST), a directory of IDX files under MNIST's names (`dataset::locate`), or one
+//! `.npz` file holding both splits in Keras's or MedMNIST's layout (`npz`), told apart by the path
+//! (a file ending in `.npz`, any case).
 
 use std::path::Path;
 
 use super::classes::{Classes, Label};
 use super::dataset::{DataDir, DataError, Dataset, ImageSize, load_split, load_split_as};
 use super::image_table::ImageTable;
+use super::layout;
 use super::npz::read_npz_splits;
 use super::split::Split;
 
@@ -14,6 +16,9 @@ use super::split::Split;
 /// label beyond them is an error), else of the data set's own (a known set's, or as many as the
 /// split's largest label + 1).
 pub fn load(dir: &DataDir, split: Split, classes: Option<&Classes>) -> Result<Dataset, DataError> {
+    if let Some(loaded) = layout::load(dir, split, classes) {
+        return loaded;
+    }
     if !is_npz(&dir.path) {
         return match classes {
             Some(classes) => load_split_as(dir, split, classes),
