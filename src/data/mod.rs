@@ -1,6 +1,7 @@
 //! Data: the IDX file format, MNIST-like data sets built on it (and their nonzero pixels) with
 //! their classes, the `Samples` the training loop cuts mini-batches from, small CSV tables of
-//! numbers, pictures made MNIST-style, and the data sets known by name with their download.
+//! numbers, pictures made MNIST-style, and the data sets known by name (MNIST, Fashion-MNIST,
+//! KMNIST, K49, EMNIST) with their publishers' layouts, checksums and download.
 
 pub mod augment;
 pub mod catalog;
