@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use super::catalog::{EmnistSplit, KnownDataset};
 use super::classes::{Classes, Label};
 use super::dataset::{DataDir, DataError, Dataset, ImageSize, image_array, label_array, missing_files};
-use super::idx::{IdxError, parse_idx};
+use super::idx::{IdxArray, IdxError, MAX_INFLATION, parse_idx};
 use super::split::Split;
 
 /// The archive's path in `dir`, or the error that it is missing.
@@ -29,26 +29,27 @@ pub fn archive(dir: &DataDir, set: EmnistSplit, split: Split) -> Result<PathBuf,
 }
 
 /// `split` of `set` from the archive in `dir`, upright, of `classes` (a label beyond them is an
-/// error), else of as many as the largest label + 1.
-pub fn load(dir: &DataDir, set: EmnistSplit, split: Split, classes: Option<&Classes>) -> Result<Dataset, DataError> {
+/// error).
+pub fn load(dir: &DataDir, set: EmnistSplit, split: Split, classes: &Classes) -> Result<Dataset, DataError> {
     let archive_path = archive(dir, set, split)?;
     let mut archive = open(&archive_path)?;
+    // Each member is named in errors as a path inside the archive.
+    let mut read = |member: &str| -> Result<(IdxArray, PathBuf), DataError> {
+        let path = archive_path.join(member);
+        let bytes = member_bytes(&mut archive, &archive_path, member)?;
+        let array = parse_idx(&bytes).map_err(|source| IdxError::Format {
+            path: path.clone(),
+            source,
+        })?;
+        Ok((array, path))
+    };
     let [images_member, labels_member] = set.members(split);
-    let (images_path, labels_path) = (archive_path.join(&images_member), archive_path.join(&labels_member));
-    let images =
-        parse_idx(&member_bytes(&mut archive, &archive_path, &images_member)?).map_err(|source| IdxError::Format {
-            path: images_path.clone(),
-            source,
-        })?;
-    let labels =
-        parse_idx(&member_bytes(&mut archive, &archive_path, &labels_member)?).map_err(|source| IdxError::Format {
-            path: labels_path.clone(),
-            source,
-        })?;
+    let (images, images_path) = read(&images_member)?;
+    let (labels, labels_path) = read(&labels_member)?;
     let (stored, pixels) = image_array(images, &images_path)?;
     let (size, pixels) = upright(stored, &pixels);
     let labels = from_zero(label_array(labels, &labels_path)?, set.first_label(), &labels_path)?;
-    Dataset::labelled(pixels, size, labels, classes, [&images_path, &labels_path])
+    Dataset::labelled(pixels, size, labels, Some(classes), [&images_path, &labels_path])
 }
 
 /// Images stored transposed (samples of `stored`), each transposed back: the upright size and pixels.
@@ -101,7 +102,9 @@ fn member_bytes(archive: &mut zip::ZipArchive<BufReader<File>>, path: &Path, nam
         .by_name(name)
         .map_err(|e| archive_error(path, format!("no member {name} ({e}): not NIST's EMNIST archive?")))?;
     // Room for what the member says it holds, but no more than its zip entry can inflate to.
-    let room = member.size().min(member.compressed_size().saturating_mul(1032));
+    let room = member
+        .size()
+        .min(member.compressed_size().saturating_mul(MAX_INFLATION));
     let mut bytes = Vec::new();
     let _ = bytes.try_reserve_exact(room as usize);
     member

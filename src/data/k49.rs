@@ -24,9 +24,8 @@ pub fn files(dir: &DataDir, split: Split) -> Result<[PathBuf; 2], DataError> {
     Ok(names.map(|n| dir.path.join(n)))
 }
 
-/// One split from `dir`, of `classes` (a label beyond them is an error), else of as many as the
-/// largest label + 1.
-pub fn load(dir: &DataDir, split: Split, classes: Option<&Classes>) -> Result<Dataset, DataError> {
+/// One split from `dir`, of `classes` (a label beyond them is an error).
+pub fn load(dir: &DataDir, split: Split, classes: &Classes) -> Result<Dataset, DataError> {
     let [images_path, labels_path] = files(dir, split)?;
     let images = read_npz_array_images(&images_path, ARRAY)?;
     let labels = read_npz_array_labels(&labels_path, ARRAY)?;
@@ -36,6 +35,7 @@ pub fn load(dir: &DataDir, split: Split, classes: Option<&Classes>) -> Result<Da
         cols: images.shape.cols,
         channels: images.shape.channels,
     };
+    // The reader builds its tables in standard layout from offset 0: the raw vector is the pixels.
     let pixels = images.pixels.into_raw_vec_and_offset().0;
-    Dataset::labelled(pixels, size, labels, classes, [&images_path, &labels_path])
+    Dataset::labelled(pixels, size, labels, Some(classes), [&images_path, &labels_path])
 }

@@ -22,13 +22,13 @@ pub fn find(dir: &DataDir, split: Split) -> Result<(), DataError> {
 }
 
 /// One split of the known set in `dir` when its files are not MNIST's four IDX files (`None`
-/// when they are), of `classes` when given (a label beyond them is an error), else of the set's own.
+/// when they are), of `classes` when given, else of the set's own (a label beyond them is an error).
 pub fn load(dir: &DataDir, split: Split, classes: Option<&Classes>) -> Option<Result<Dataset, DataError>> {
-    let known = dir.dataset.known()?.classes();
-    let classes = Some(classes.unwrap_or(&known));
-    match layout(dir) {
+    let known = dir.dataset.known()?;
+    let own = || known.classes();
+    match known.layout() {
         Layout::MnistIdx => None,
-        Layout::NpzArrays => Some(k49::load(dir, split, classes)),
-        Layout::EmnistArchive(set) => Some(emnist::load(dir, set, split, classes)),
+        Layout::NpzArrays => Some(k49::load(dir, split, classes.unwrap_or(&own()))),
+        Layout::EmnistArchive(set) => Some(emnist::load(dir, set, split, classes.unwrap_or(&own()))),
     }
 }

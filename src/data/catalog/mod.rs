@@ -170,11 +170,10 @@ impl KnownDataset {
 
     /// The files that hold `split`: its images and labels, or EMNIST's archive.
     pub fn split_files(self, split: Split) -> &'static [PublishedFile] {
-        let files = self.files();
-        if files.len() < 4 {
-            return files;
+        if let Layout::EmnistArchive(_) = self.layout() {
+            return self.files();
         }
-        let (train, test) = files.split_at(2);
+        let (train, test) = self.files().split_at(2);
         match split {
             Split::Train => train,
             Split::Test => test,
