@@ -46,20 +46,19 @@ pub fn load(dir: &DataDir, set: EmnistSplit, split: Split, classes: &Classes) ->
     let [images_member, labels_member] = set.members(split);
     let (images, images_path) = read(&images_member)?;
     let (labels, labels_path) = read(&labels_member)?;
-    let (stored, pixels) = image_array(images, &images_path)?;
-    let (size, pixels) = upright(stored, &pixels);
+    let (stored, mut pixels) = image_array(images, &images_path)?;
+    let size = upright(stored, &mut pixels);
     let labels = from_zero(label_array(labels, &labels_path)?, set.first_label(), &labels_path)?;
     Dataset::labelled(pixels, size, labels, Some(classes), [&images_path, &labels_path])
 }
 
-/// Images stored transposed (samples of `stored`), each transposed back: the upright size and pixels.
-pub fn upright(stored: ImageSize, pixels: &[u8]) -> (ImageSize, Vec<u8>) {
+/// Turns images stored transposed (samples of `stored`) upright in place, one image at a time
+/// through a copy of it; returns the upright size.
+pub fn upright(stored: ImageSize, pixels: &mut [u8]) -> ImageSize {
     let ImageSize { rows, cols, channels } = stored;
-    let mut upright = vec![0u8; pixels.len()];
-    for (image, out) in pixels
-        .chunks_exact(stored.values())
-        .zip(upright.chunks_exact_mut(stored.values()))
-    {
+    let mut image = vec![0u8; stored.values()];
+    for out in pixels.chunks_exact_mut(stored.values()) {
+        image.copy_from_slice(out);
         // Upright row r, column c is stored row c, column r.
         for r in 0..cols {
             for c in 0..rows {
@@ -68,12 +67,11 @@ pub fn upright(stored: ImageSize, pixels: &[u8]) -> (ImageSize, Vec<u8>) {
             }
         }
     }
-    let size = ImageSize {
+    ImageSize {
         rows: cols,
         cols: rows,
         channels,
-    };
-    (size, upright)
+    }
 }
 
 /// Labels that count from `first` (read from `path`) as class numbers from 0.
@@ -124,9 +122,8 @@ mod tests {
     #[test]
     fn transposed_images_come_out_upright_channels_together() {
         // Two stored 2x3 grey images; upright they are 3x2.
-        let stored = ImageSize::grey(2, 3);
-        let (size, pixels) = upright(stored, &[1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16]);
-        assert_eq!(size, ImageSize::grey(3, 2));
+        let mut pixels = [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16];
+        assert_eq!(upright(ImageSize::grey(2, 3), &mut pixels), ImageSize::grey(3, 2));
         assert_eq!(pixels, [1, 4, 2, 5, 3, 6, 11, 14, 12, 15, 13, 16]);
         // A 1x2 colour image: each pixel's three values move together.
         let colour = ImageSize {
@@ -134,7 +131,8 @@ mod tests {
             cols: 2,
             channels: 3,
         };
-        let (size, pixels) = upright(colour, &[1, 2, 3, 4, 5, 6]);
+        let mut pixels = [1, 2, 3, 4, 5, 6];
+        let size = upright(colour, &mut pixels);
         assert_eq!((size.rows, size.cols), (2, 1));
         assert_eq!(pixels, [1, 2, 3, 4, 5, 6]);
     }
