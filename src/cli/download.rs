@@ -1,5 +1,5 @@
-//! `mlp download` (or `mlp fetch`): fetches a data set's files that are not in the directory yet, and verifies the
-//! ones that are.
+//! `mlp download` (or `mlp fetch`): fetches a data set's files that are not in the directory yet,
+//! and verifies the ones that are.
 
 use std::path::PathBuf;
 

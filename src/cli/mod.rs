@@ -47,8 +47,8 @@ pub use weights::WeightsArgs;
     long_about = "Train, evaluate and gradient-check multilayer perceptrons on MNIST.\n\n\
         Backpropagation is written by hand in matrix form; the data are a set known by name (MNIST, \
         Fashion-MNIST, Kuzushiji-MNIST, Kuzushiji-49 or one of the six EMNIST sets) in --data-dir, \
-        $MLP_DATA_DIR or ./data, downloaded there from the data set's mirrors when missing; or IDX files of one's own, of any number of classes, grey or \
-        colour (--data DIR).\n\n\
+        $MLP_DATA_DIR or ./data, downloaded there from the data set's mirrors when missing; or IDX \
+        files of one's own, of any number of classes, grey or colour (--data DIR).\n\n\
         Exit status: 0 success, 1 other failure, 2 usage error, 3 data error (missing, corrupt or \
         undownloadable data set or model file), 4 training diverged, 130 interrupted.",
     after_help = "Examples:\n  mlp train --hidden 100 --lr 0.5\n  mlp eval model.bin\n  mlp gradcheck\n  \

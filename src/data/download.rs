@@ -1,10 +1,10 @@
 //! Downloading a known data set's files from its mirrors, verified before they are kept.
 //!
-//! Each file is fetched as `{mirror}{published name}`. The mirrors are tried in order; on one mirror a
-//! transient failure (no connection, a timeout, a 5xx or 429 status, a body cut short) is retried
-//! after a backoff that doubles each time, while a lasting one (another 4xx status, content that
-//! fails the checksum) moves on to the next mirror at once. The body streams into a temporary file
-//! beside the target; it must pass `verify` against what `catalog` pins (the decompressed IDX
+//! Each file is fetched as `{mirror}{published name}`. The mirrors are tried in order; on one
+//! mirror a transient failure (no connection, a timeout, a 5xx or 429 status, a body cut short) is
+//! retried after a backoff that doubles each time, while a lasting one (another 4xx status, content
+//! that fails the checksum) moves on to the next mirror at once. The body streams into a temporary
+//! file beside the target; it must pass `verify` against what `catalog` pins (the decompressed IDX
 //! content's length and SHA-256, or the published bytes' length, MD5 and SHA-256), and only then is
 //! it renamed into place (under its published name, or without `.gz` if a mirror served IDX content
 //! uncompressed). A failed or corrupt download therefore leaves nothing behind under a real name.

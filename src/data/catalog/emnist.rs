@@ -7,9 +7,10 @@
 //!
 //! As published, every image is stored transposed (rows as columns: "inverted horizontally and
 //! rotated 90 anti-clockwise", as TensorFlow Datasets puts it), and the letters set numbers its 26
-//! classes 1-26 (upper and lower case merged). The class lists are torchvision's (the archive's mapping files give the same
-//! characters): byclass has digits, A-Z and a-z; bymerge and balanced merge the 15 letters whose
-//! cases look alike (c i j k l m o p s u v w x y z) into the capital.
+//! classes 1-26 (upper and lower case merged). The class lists are torchvision's, and the archive's
+//! `-mapping.txt` files (label, character code) give the same characters: byclass has digits, A-Z
+//! and a-z; bymerge and balanced merge the 15 letters whose cases look alike (c i j k l m o p s u v
+//! w x y z) into the capital.
 
 use super::{Check, PublishedFile};
 
@@ -114,5 +115,35 @@ impl EmnistSplit {
     pub fn members(self, split: super::Split) -> [String; 2] {
         let part = split.name();
         ["images-idx3", "labels-idx1"].map(|kind| format!("gzip/emnist-{}-{part}-{kind}-ubyte.gz", self.name()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The character of each line `label code` of a mapping file.
+    fn mapped(mapping: &str) -> Vec<String> {
+        let code = |line: &str| line.split(' ').nth(1).and_then(|c| c.parse::<u8>().ok()).unwrap();
+        mapping.lines().map(|line| char::from(code(line)).to_string()).collect()
+    }
+
+    /// `gzip/emnist-balanced-mapping.txt` of the archive, as the copy in
+    /// github:Sharron4me/EMNIST-Prediction-Model (commit b44f77a7) holds it.
+    const BALANCED_MAPPING: &str = "0 48\n1 49\n2 50\n3 51\n4 52\n5 53\n6 54\n7 55\n8 56\n9 57\n10 65\n11 66\n\
+        12 67\n13 68\n14 69\n15 70\n16 71\n17 72\n18 73\n19 74\n20 75\n21 76\n22 77\n23 78\n24 79\n25 80\n26 81\n\
+        27 82\n28 83\n29 84\n30 85\n31 86\n32 87\n33 88\n34 89\n35 90\n36 97\n37 98\n38 100\n39 101\n40 102\n\
+        41 103\n42 104\n43 110\n44 113\n45 114\n46 116";
+
+    #[test]
+    fn the_class_names_are_the_archives_mapping() {
+        assert_eq!(mapped(BALANCED_MAPPING), EmnistSplit::Balanced.class_names());
+        assert_eq!(EmnistSplit::ByMerge.class_names(), EmnistSplit::Balanced.class_names());
+        // byclass maps 0-61 to the codes of 0-9, A-Z, a-z in turn.
+        let codes = (b'0'..=b'9').chain(b'A'..=b'Z').chain(b'a'..=b'z');
+        let byclass: String = codes.enumerate().map(|(k, code)| format!("{k} {code}\n")).collect();
+        assert_eq!(mapped(&byclass), EmnistSplit::ByClass.class_names());
+        let letters: Vec<String> = (b'a'..=b'z').map(|c| char::from(c).to_string()).collect();
+        assert_eq!(letters, EmnistSplit::Letters.class_names());
     }
 }
