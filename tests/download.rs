@@ -1,6 +1,8 @@
 //! Downloading against an HTTP server on 127.0.0.1 that each test starts, serving the real MNIST
-//! files: success, a 404 on the first mirror, a truncated body, a corrupted body, a stalled server.
-//! No test here touches the internet.
+//! files: success, a 404 on the first mirror, a truncated body, a corrupted body, a stalled server;
+//! and serving tiny stand-ins for the files of the other sets known by name, checked by their
+//! published bytes (a made-up catalog entry that they pass, the real ones that they fail). No test
+//! here touches the internet.
 
 mod common;
 
@@ -10,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use common::http::{Behaviour, TestServer};
 use mlp::cli::data_dir;
-use mlp::data::catalog::{KnownDataset, PublishedFile};
+use mlp::data::catalog::{Check, EmnistSplit, KnownDataset, PublishedFile};
 use mlp::data::dataset::load_split;
 use mlp::data::download::{DownloadConfig, DownloadError, DownloadObserver, Failure, download, inventory};
+use mlp::data::source;
 use mlp::data::split::Split;
 use predicates::prelude::*;
 
@@ -335,4 +338,183 @@ fn bad_download_flags_are_usage_errors() {
             .stderr(predicate::str::contains(says));
     }
     assert_eq!(names_in(work.path()), Vec::<String>::new());
+}
+
+/// A made-up catalog entry for the file at `path`: its name there, its length, MD5 and SHA-256.
+fn pinned(name: &'static str, path: &Path) -> PublishedFile {
+    let (len, md5, sha256) = common::named::digests(path);
+    PublishedFile {
+        name,
+        check: Check::Published {
+            len,
+            md5: md5.leak(),
+            sha256: Some(sha256.leak()),
+        },
+    }
+}
+
+#[test]
+fn a_published_archive_is_checked_by_its_bytes_stored_under_its_name_and_serves_every_set() {
+    let served = tempfile::tempdir().unwrap();
+    let archive = served.path().join("gzip.zip");
+    common::named::write_emnist_archive(&archive, &[("letters", 26, 1), ("balanced", 47, 0)], 52, 26);
+    let server = TestServer::start(served.path().to_owned(), &[Behaviour::Serve]);
+    let target = tempfile::tempdir().unwrap();
+    let mut record = Record::default();
+    let letters = KnownDataset::Emnist(EmnistSplit::Letters);
+    let file = pinned("gzip.zip", &archive);
+    let stored = download(letters, &[file], target.path(), &quick(&[&server]), &mut record).unwrap();
+    assert_eq!(stored, [target.path().join("gzip.zip")]);
+    assert_eq!(names_in(target.path()), ["gzip.zip"]);
+    for set in [letters, KnownDataset::Emnist(EmnistSplit::Balanced)] {
+        let test = source::load(&data_dir(Some(target.path()), set), Split::Test, None).unwrap();
+        assert_eq!(test.len(), 26);
+    }
+    assert_eq!(server.requests(), 1, "one download serves both sets");
+}
+
+#[test]
+fn a_published_file_of_other_bytes_fails_naming_the_file_and_leaves_nothing() {
+    let served = tempfile::tempdir().unwrap();
+    let archive = served.path().join("gzip.zip");
+    common::named::write_emnist_archive(&archive, &[("letters", 26, 1)], 10, 5);
+    let server = TestServer::start(served.path().to_owned(), &[Behaviour::Serve]);
+    let (len, md5, sha256) = common::named::digests(&archive);
+    let letters = KnownDataset::Emnist(EmnistSplit::Letters);
+    let dir = tempfile::tempdir().unwrap();
+    let expect = |pin: PublishedFile, failure: String| {
+        let error = download(letters, &[pin], dir.path(), &quick(&[&server]), &mut Record::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "could not download EMNIST Letters's gzip.zip from any mirror:\n    {}gzip.zip: {failure}\n  \
+                 try again later, give a working mirror with --mirror URL or MLP_MIRROR, or put the file in {} yourself",
+                server.url,
+                dir.path().display()
+            )
+        );
+        assert_eq!(names_in(dir.path()), Vec::<String>::new());
+    };
+    let wrong_md5 = PublishedFile {
+        name: "gzip.zip",
+        check: Check::Published {
+            len,
+            md5: "00000000000000000000000000000000",
+            sha256: None,
+        },
+    };
+    expect(
+        wrong_md5,
+        format!("corrupt: the file ({len} bytes, MD5 {md5}) is not the published file"),
+    );
+    let shorter = PublishedFile {
+        name: "gzip.zip",
+        check: Check::Published {
+            len: len - 1,
+            md5: md5.clone().leak(),
+            sha256: Some(sha256.leak()),
+        },
+    };
+    expect(
+        shorter,
+        format!("the response is larger than {} bytes; not this file", len - 1),
+    );
+}
+
+/// Serves tiny stand-ins for `dataset`'s files under their real names from a fresh directory.
+fn stand_ins(write: impl FnOnce(&Path)) -> (tempfile::TempDir, TestServer) {
+    let served = tempfile::tempdir().unwrap();
+    write(served.path());
+    let server = TestServer::start(served.path().to_owned(), &[Behaviour::Serve]);
+    (served, server)
+}
+
+#[test]
+fn mlp_download_of_a_named_set_refuses_files_that_are_not_the_published_ones() {
+    let work = tempfile::tempdir().unwrap();
+    let (served, server) = stand_ins(|dir| common::named::write_kmnist(dir, 20, 10));
+    let (len, md5, sha256) = common::named::digests(&served.path().join("train-images-idx3-ubyte.gz"));
+    common::mlp()
+        .current_dir(work.path())
+        .args([
+            "download",
+            "--dataset",
+            "kmnist",
+            "--retries",
+            "0",
+            "--mirror",
+            &server.url,
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(format!(
+            "error: could not download Kuzushiji-MNIST's train-images-idx3-ubyte.gz from any mirror:\n    \
+             {}train-images-idx3-ubyte.gz: corrupt: the file ({len} bytes, MD5 {md5}, SHA-256 {sha256}) is not \
+             the published file\n",
+            server.url
+        )));
+    assert_eq!(names_in(&work.path().join("data/kmnist")), Vec::<String>::new());
+
+    // One already there that is not the published file is reported, not replaced.
+    let kmnist = work.path().join("data/kmnist");
+    std::fs::copy(
+        served.path().join("t10k-labels-idx1-ubyte.gz"),
+        kmnist.join("t10k-labels-idx1-ubyte.gz"),
+    )
+    .unwrap();
+    common::mlp()
+        .current_dir(work.path())
+        .args(["download", "--dataset", "kmnist", "--mirror", &server.url])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "error: data/kmnist/t10k-labels-idx1-ubyte.gz is already there but is not Kuzushiji-MNIST's \
+             t10k-labels-idx1-ubyte.gz (corrupt: the file (",
+        ));
+
+    // The EMNIST archive, fetched through the `fetch` alias, and K49 when training finds it missing.
+    let (_emnist, emnist_server) =
+        stand_ins(|dir| common::named::write_emnist_archive(&dir.join("gzip.zip"), &[("letters", 26, 1)], 10, 5));
+    common::mlp()
+        .current_dir(work.path())
+        .args([
+            "fetch",
+            "--dataset",
+            "emnist-letters",
+            "--retries",
+            "0",
+            "--mirror",
+            &emnist_server.url,
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(format!(
+            "error: could not download EMNIST Letters's gzip.zip from any mirror:\n    {}gzip.zip: corrupt: the file (",
+            emnist_server.url
+        )));
+    let (_k49, k49_server) = stand_ins(|dir| common::named::write_k49(dir, 49, 49));
+    common::mlp()
+        .current_dir(work.path())
+        .args([
+            "train",
+            "--dataset",
+            "k49",
+            "--retries",
+            "0",
+            "--mirror",
+            &k49_server.url,
+        ])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains(
+            "Kuzushiji-49 train files not found in data/k49 (the default data directory); downloading them",
+        ))
+        .stderr(predicate::str::contains(format!(
+            "error: could not download Kuzushiji-49's k49-train-imgs.npz from any mirror:\n    \
+             {}k49-train-imgs.npz: corrupt: the file (",
+            k49_server.url
+        )));
+    for set in ["emnist", "k49"] {
+        assert_eq!(names_in(&work.path().join("data").join(set)), Vec::<String>::new());
+    }
 }

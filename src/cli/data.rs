@@ -12,10 +12,11 @@ use super::exit::usage_bail;
 use super::fetch::{DownloadArgs, fetch};
 use crate::data::catalog::{DatasetId, KnownDataset};
 use crate::data::classes::Classes;
-use crate::data::dataset::{DataDir, DataError, Dataset, locate};
+use crate::data::dataset::{DataDir, DataError, Dataset};
 use crate::data::download::existing;
-use crate::data::source::{self, SourceKind};
+use crate::data::source::SourceKind;
 use crate::data::split::Split;
+use crate::data::{layout, source};
 use crate::model_file::Model;
 use crate::report::Console;
 use crate::run::RunSpec;
@@ -25,11 +26,13 @@ pub const DATA_DIR_ENV: &str = "MLP_DATA_DIR";
 
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// The data set: mnist or fashion-mnist [default: mnist; for a model, the one it was trained on]
+    /// A data set known by name, downloaded when missing [default: mnist; for a model, the one it
+    /// was trained on]
     #[arg(long, value_enum)]
     pub dataset: Option<KnownDataset>,
-    /// Directory with the data set's four IDX files [default: $MLP_DATA_DIR, else ./data;
-    /// fashion-mnist in a fashion-mnist/ folder there]
+    /// Directory with the data set's files [default: $MLP_DATA_DIR, else ./data; the other sets in
+    /// a folder of their own there: fashion-mnist/, kmnist/, k49/, and emnist/ for all six EMNIST
+    /// sets]
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// A data set of your own instead: a directory of IDX files named as MNIST's
@@ -99,7 +102,7 @@ impl DataArgs {
             return Ok(());
         }
         for &split in splits {
-            if let Err(missing @ DataError::Missing { .. }) = locate(dir, split) {
+            if let Err(missing @ DataError::Missing { .. }) = layout::find(dir, split) {
                 let config = self.download.config(dataset)?;
                 console.line(&format!("{}; downloading them", first_line(&missing.to_string())));
                 let absent: Vec<_> = dataset

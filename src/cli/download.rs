@@ -1,5 +1,5 @@
-//! `mlp download`: fetches a data set's files that are not in the directory yet, and verifies the
-//! ones that are.
+//! `mlp download` (or `mlp fetch`): fetches a data set's files that are not in the directory yet,
+//! and verifies the ones that are.
 
 use std::path::PathBuf;
 
@@ -16,8 +16,8 @@ pub struct DownloadCommandArgs {
     /// The data set to download
     #[arg(long, value_enum, default_value = "mnist")]
     pub dataset: KnownDataset,
-    /// Directory to put the files in [default: $MLP_DATA_DIR, else ./data; fashion-mnist in a
-    /// fashion-mnist/ folder there]
+    /// Directory to put the files in [default: $MLP_DATA_DIR, else ./data; the other sets in a
+    /// folder of their own there: fashion-mnist/, kmnist/, k49/, emnist/]
     #[arg(long, visible_alias = "data-dir")]
     pub dir: Option<PathBuf>,
     #[command(flatten)]

@@ -45,14 +45,14 @@ pub use weights::WeightsArgs;
     version,
     about = "Train, evaluate and gradient-check multilayer perceptrons on MNIST",
     long_about = "Train, evaluate and gradient-check multilayer perceptrons on MNIST.\n\n\
-        Backpropagation is written by hand in matrix form; the data are the four IDX files of MNIST \
-        or Fashion-MNIST (gzip or raw) in --data-dir, $MLP_DATA_DIR or ./data, downloaded there from \
-        the data set's mirrors when missing; or IDX files of one's own, of any number of classes, grey or \
-        colour (--data DIR).\n\n\
+        Backpropagation is written by hand in matrix form; the data are a set known by name (MNIST, \
+        Fashion-MNIST, Kuzushiji-MNIST, Kuzushiji-49 or one of the six EMNIST sets) in --data-dir, \
+        $MLP_DATA_DIR or ./data, downloaded there from the data set's mirrors when missing; or IDX \
+        files of one's own, of any number of classes, grey or colour (--data DIR).\n\n\
         Exit status: 0 success, 1 other failure, 2 usage error, 3 data error (missing, corrupt or \
         undownloadable data set or model file), 4 training diverged, 130 interrupted.",
     after_help = "Examples:\n  mlp train --hidden 100 --lr 0.5\n  mlp eval model.bin\n  mlp gradcheck\n  \
-        mlp download --dataset fashion-mnist"
+        mlp download --dataset fashion-mnist\n  mlp train --dataset emnist-letters --hidden 256"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -99,8 +99,8 @@ pub enum Command {
     /// Fit a network to a function of one variable or learn a logic table (or, and, xor)
     #[command(allow_negative_numbers = true)]
     Fit(FitArgs),
-    /// Download a data set's four files from its mirrors and verify their checksums
-    #[command(allow_negative_numbers = true)]
+    /// Download a data set's files from its mirrors and verify their checksums
+    #[command(allow_negative_numbers = true, visible_alias = "fetch")]
     Download(DownloadCommandArgs),
     /// Describe a model file: format and checksum, layers, training settings and the run's state
     Info(InfoArgs),

@@ -183,15 +183,20 @@ pub fn locate(dir: &DataDir, split: Split) -> Result<SplitFiles, DataError> {
             if found_labels.is_none() {
                 missing.extend(labels);
             }
-            Err(DataError::Missing {
-                dataset: Box::new(dir.dataset.clone()),
-                split: split.name(),
-                dir: dir.path.display().to_string(),
-                source_of_dir: dir.chosen_by.to_owned(),
-                looked_for: missing.join(", "),
-                hint: dir.hint.clone(),
-            })
+            Err(missing_files(dir, split, &missing))
         }
+    }
+}
+
+/// The error for `split`'s files `looked_for` missing from `dir`.
+pub(super) fn missing_files(dir: &DataDir, split: Split, looked_for: &[String]) -> DataError {
+    DataError::Missing {
+        dataset: Box::new(dir.dataset.clone()),
+        split: split.name(),
+        dir: dir.path.display().to_string(),
+        source_of_dir: dir.chosen_by.to_owned(),
+        looked_for: looked_for.join(", "),
+        hint: dir.hint.clone(),
     }
 }
 
@@ -231,8 +236,22 @@ impl Dataset {
     pub fn from_files(images_path: &Path, labels_path: &Path, classes: Option<&Classes>) -> Result<Self, DataError> {
         let images = read_idx_file(images_path)?;
         let labels = read_idx_file(labels_path)?;
-        let (size, samples, pixels) = image_array(images, images_path)?;
+        let (size, pixels) = image_array(images, images_path)?;
         let labels = label_array(labels, labels_path)?;
+        Self::labelled(pixels, size, labels, classes, [images_path, labels_path])
+    }
+
+    /// Pairs `pixels` (samples x size.values() values, read from `paths[0]`) with `labels` (read
+    /// from `paths[1]`), which must be as many. The labels are of `classes` when given (a label
+    /// beyond them is an error), else of as many classes as the largest label + 1.
+    pub(super) fn labelled(
+        pixels: Vec<u8>,
+        size: ImageSize,
+        labels: Vec<Label>,
+        classes: Option<&Classes>,
+        [images_path, labels_path]: [&Path; 2],
+    ) -> Result<Self, DataError> {
+        let samples = pixels.len() / size.values().max(1);
         if samples != labels.len() {
             return Err(DataError::CountMismatch {
                 images_path: images_path.to_owned(),
@@ -256,7 +275,7 @@ impl Dataset {
             None => Classes::counted(&labels),
         };
         let images = Array2::from_shape_vec((samples, size.values()), pixels)
-            .expect("the IDX reader checked that the payload matches the dimensions");
+            .expect("the readers checked that the pixels fill whole images");
         Ok(Self::new(images, labels, size, classes))
     }
 
@@ -418,15 +437,15 @@ impl Dataset {
     }
 }
 
-/// The image size, sample count and pixels of an image file's array (read from `path`).
-fn image_array(array: IdxArray, path: &Path) -> Result<(ImageSize, usize, Vec<u8>), DataError> {
+/// The image size and pixels (samples x size.values()) of an image file's array (read from `path`).
+pub(super) fn image_array(array: IdxArray, path: &Path) -> Result<(ImageSize, Vec<u8>), DataError> {
     let size = match array.dims[..] {
         [_, rows, cols] => Some(ImageSize::grey(rows, cols)),
         [_, rows, cols, channels @ (1 | 3)] => Some(ImageSize { rows, cols, channels }),
         _ => None,
     };
     match (size, array.data) {
-        (Some(size), IdxData::U8(pixels)) => Ok((size, array.dims[0], pixels)),
+        (Some(size), IdxData::U8(pixels)) => Ok((size, pixels)),
         (_, data) => Err(DataError::Shape {
             path: path.to_owned(),
             expected: "u8 images of 3 dimensions (samples, rows, cols), or of 4 with 1 or 3 channels last \
@@ -439,7 +458,7 @@ fn image_array(array: IdxArray, path: &Path) -> Result<(ImageSize, usize, Vec<u8
 
 /// The labels of a label file's array (read from `path`): integers of any IDX type, each a class
 /// number.
-fn label_array(array: IdxArray, path: &Path) -> Result<Vec<Label>, DataError> {
+pub(super) fn label_array(array: IdxArray, path: &Path) -> Result<Vec<Label>, DataError> {
     let not_labels = |data: &IdxData| DataError::Shape {
         path: path.to_owned(),
         expected: "integer labels of 1 dimension (samples)".to_owned(),
@@ -448,19 +467,7 @@ fn label_array(array: IdxArray, path: &Path) -> Result<Vec<Label>, DataError> {
     if array.dims.len() != 1 {
         return Err(not_labels(&array.data));
     }
-    let convert = |values: Vec<i64>| -> Result<Vec<Label>, DataError> {
-        values
-            .iter()
-            .enumerate()
-            .map(|(index, &value)| {
-                Label::try_from(value).map_err(|_| DataError::NotAClass {
-                    path: path.to_owned(),
-                    index,
-                    value,
-                })
-            })
-            .collect()
-    };
+    let convert = |values: Vec<i64>| class_numbers(values, path);
     match array.data {
         IdxData::U8(values) => Ok(values.into_iter().map(Label::from).collect()),
         IdxData::I8(values) => convert(values.into_iter().map(i64::from).collect()),
@@ -468,4 +475,19 @@ fn label_array(array: IdxArray, path: &Path) -> Result<Vec<Label>, DataError> {
         IdxData::I32(values) => convert(values.into_iter().map(i64::from).collect()),
         data @ (IdxData::F32(_) | IdxData::F64(_)) => Err(not_labels(&data)),
     }
+}
+
+/// `values` (read from `path`) as labels, each a class number 0 to 65,535.
+pub(super) fn class_numbers(values: impl IntoIterator<Item = i64>, path: &Path) -> Result<Vec<Label>, DataError> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| {
+            Label::try_from(value).map_err(|_| DataError::NotAClass {
+                path: path.to_owned(),
+                index,
+                value,
+            })
+        })
+        .collect()
 }

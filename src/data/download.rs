@@ -1,11 +1,12 @@
 //! Downloading a known data set's files from its mirrors, verified before they are kept.
 //!
-//! Each file is fetched as `{mirror}{name}.gz`. The mirrors are tried in order; on one mirror a
-//! transient failure (no connection, a timeout, a 5xx or 429 status, a body cut short) is retried
-//! after a backoff that doubles each time, while a lasting one (another 4xx status, content that
-//! fails the checksum) moves on to the next mirror at once. The body streams into a temporary file
-//! beside the target; its decompressed IDX content must have the length and SHA-256 that `catalog`
-//! pins, and only then is it renamed into place (as `{name}.gz`, or `{name}` if a mirror served it
+//! Each file is fetched as `{mirror}{published name}`. The mirrors are tried in order; on one
+//! mirror a transient failure (no connection, a timeout, a 5xx or 429 status, a body cut short) is
+//! retried after a backoff that doubles each time, while a lasting one (another 4xx status, content
+//! that fails the checksum) moves on to the next mirror at once. The body streams into a temporary
+//! file beside the target; it must pass `verify` against what `catalog` pins (the decompressed IDX
+//! content's length and SHA-256, or the published bytes' length, MD5 and SHA-256), and only then is
+//! it renamed into place (under its published name, or without `.gz` if a mirror served IDX content
 //! uncompressed). A failed or corrupt download therefore leaves nothing behind under a real name.
 //!
 //! The timeout bounds connecting and each wait for data, not the whole transfer, so a slow but
@@ -18,20 +19,18 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
-use flate2::read::GzDecoder;
-use sha2::{Digest, Sha256};
-
-use super::catalog::{KnownDataset, PublishedFile};
+use super::catalog::{Check, KnownDataset, PublishedFile};
 use super::dataset::spellings;
-use super::idx::GZIP_MAGIC;
+use super::verify::{Unverified, verify};
 
-/// The largest compressed file accepted: Fashion-MNIST's training images, the biggest, are 26 MB.
-const MAX_DOWNLOAD_BYTES: u64 = 64 << 20;
+/// The largest file accepted whose published length is not pinned (IDX content checks):
+/// Fashion-MNIST's training images, the biggest, are 26 MB.
+const MAX_IDX_DOWNLOAD_BYTES: u64 = 64 << 20;
 
 /// How to download.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DownloadConfig {
-    /// Base URLs, tried in order; each file is fetched as `{base}{name}.gz`.
+    /// Base URLs, tried in order; each file is fetched as `{base}{published name}`.
     pub mirrors: Vec<String>,
     /// Longest wait for a connection or for the next bytes of a response.
     pub timeout: Duration,
@@ -79,12 +78,12 @@ pub enum Failure {
     TimedOut(Duration),
     /// The connection closed before the announced length had arrived.
     Truncated { received: u64, announced: Option<u64> },
-    /// More than `MAX_DOWNLOAD_BYTES` arrived.
-    TooLarge,
-    /// The content is not a readable gzip stream.
+    /// More bytes than this arrived: more than the file's published length.
+    TooLarge(u64),
+    /// The content cannot be read as the check needs (not a readable gzip stream).
     Corrupt(String),
-    /// The decompressed content is not the pinned one.
-    Mismatch { length: u64, sha256: String },
+    /// The content is not the pinned one: what it is instead.
+    Mismatch(String),
 }
 
 impl Failure {
@@ -93,7 +92,7 @@ impl Failure {
         match self {
             Self::Status(status) => *status == 429 || *status >= 500,
             Self::Network(_) | Self::TimedOut(_) | Self::Truncated { .. } => true,
-            Self::HostNotFound | Self::TooLarge | Self::Corrupt(_) | Self::Mismatch { .. } => false,
+            Self::HostNotFound | Self::TooLarge(_) | Self::Corrupt(_) | Self::Mismatch(_) => false,
         }
     }
 }
@@ -114,15 +113,9 @@ impl fmt::Display for Failure {
                 "truncated: the connection closed after {received} of {announced} bytes"
             ),
             Self::Truncated { received, .. } => write!(f, "truncated: the connection closed after {received} bytes"),
-            Self::TooLarge => write!(
-                f,
-                "the response is larger than {MAX_DOWNLOAD_BYTES} bytes; not this file"
-            ),
-            Self::Corrupt(reason) => write!(f, "corrupt: not a readable gzip file ({reason})"),
-            Self::Mismatch { length, sha256 } => write!(
-                f,
-                "corrupt: the content ({length} bytes, SHA-256 {sha256}) is not the published file"
-            ),
+            Self::TooLarge(limit) => write!(f, "the response is larger than {limit} bytes; not this file"),
+            Self::Corrupt(reason) => write!(f, "corrupt: {reason}"),
+            Self::Mismatch(found) => write!(f, "corrupt: {found} is not the published file"),
         }
     }
 }
@@ -184,12 +177,14 @@ fn list(attempts: &[Attempt]) -> String {
     lines
 }
 
-/// Where `file` already is in `dir`, under any of the spellings the reader accepts.
+/// Where `file` already is in `dir`: for IDX content, under any of the spellings the reader
+/// accepts; otherwise under its published name.
 pub fn existing(dir: &Path, file: &PublishedFile) -> Option<PathBuf> {
-    spellings(file.name)
-        .into_iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
+    let names = match file.check {
+        Check::IdxContent { .. } => spellings(file.name),
+        Check::Published { .. } => vec![file.name.to_owned()],
+    };
+    names.into_iter().map(|n| dir.join(n)).find(|p| p.is_file())
 }
 
 /// What a directory holds of a data set: the files found and verified, and the ones missing.
@@ -199,7 +194,7 @@ pub struct Inventory {
     pub missing: Vec<PublishedFile>,
 }
 
-/// Finds which of `dataset`'s four files `dir` has, checking each one found against its pinned
+/// Finds which of `dataset`'s files `dir` has, checking each one found against its pinned
 /// content; a file that differs is an error, since replacing it could destroy someone's data.
 pub fn inventory(dataset: KnownDataset, dir: &Path) -> Result<Inventory, DownloadError> {
     let mut inventory = Inventory::default();
@@ -208,9 +203,9 @@ pub fn inventory(dataset: KnownDataset, dir: &Path) -> Result<Inventory, Downloa
             inventory.missing.push(*file);
             continue;
         };
-        let opened = File::open(&path).map_err(|e| Failure::Corrupt(e.to_string()));
-        match opened.and_then(|f| check_content(BufReader::new(f), file)) {
-            Ok(_gzipped) => inventory.verified.push(path),
+        let opened = File::open(&path).map_err(|e| Failure::Corrupt(format!("cannot be read ({e})")));
+        match opened.and_then(|f| check(BufReader::new(f), file)) {
+            Ok(_) => inventory.verified.push(path),
             Err(failure) => {
                 return Err(DownloadError::ExistingDiffers {
                     dataset: dataset.title(),
@@ -263,7 +258,7 @@ fn download_file(
 ) -> Result<PathBuf, DownloadError> {
     let mut attempts = Vec::new();
     for mirror in &config.mirrors {
-        let url = format!("{mirror}{}", file.gz_name());
+        let url = format!("{mirror}{}", file.published_name());
         for attempt in 1..=config.attempts.max(1) {
             match transfer(agent, &url, file, dir, config.timeout, observer) {
                 Ok(Transfer::Stored(path)) => {
@@ -294,7 +289,7 @@ fn download_file(
     }
     Err(DownloadError::AllMirrorsFailed {
         dataset: dataset.title(),
-        file: file.gz_name(),
+        file: file.published_name(),
         dir: dir.to_owned(),
         attempts,
     })
@@ -331,6 +326,10 @@ fn transfer(
         .prefix(".mlp-download-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
+    let limit = match file.check {
+        Check::IdxContent { .. } => MAX_IDX_DOWNLOAD_BYTES,
+        Check::Published { len, .. } => len,
+    };
     let mut reader = body.into_reader();
     let mut buffer = vec![0u8; 64 << 10];
     let mut received = 0u64;
@@ -350,8 +349,8 @@ fn transfer(
             }
         };
         received += n as u64;
-        if received > MAX_DOWNLOAD_BYTES {
-            return Ok(Transfer::Failed(Failure::TooLarge));
+        if received > limit {
+            return Ok(Transfer::Failed(Failure::TooLarge(limit)));
         }
         temp.write_all(&buffer[..n])?;
         observer.received(n as u64);
@@ -361,50 +360,28 @@ fn transfer(
     }
     temp.as_file().sync_all()?;
 
-    let gzipped = match check_content(BufReader::new(temp.reopen()?), file) {
-        Ok(gzipped) => gzipped,
+    let verified = match check(BufReader::new(temp.reopen()?), file) {
+        Ok(verified) => verified,
         Err(failure) => return Ok(Transfer::Failed(failure)),
     };
-    let name = if gzipped { file.gz_name() } else { file.name.to_owned() };
+    // IDX content a mirror served uncompressed keeps the IDX file's own name.
+    let raw_idx = matches!(file.check, Check::IdxContent { .. }) && !verified.gzipped;
+    let name = if raw_idx {
+        file.name.to_owned()
+    } else {
+        file.published_name()
+    };
     let path = dir.join(name);
     temp.persist(&path).map_err(|e| e.error)?;
     Ok(Transfer::Stored(path))
 }
 
-/// Checks that `content`, gzip-compressed or raw (by its first two bytes), decompresses to exactly
-/// `file`'s pinned length and SHA-256, reading at most one byte past that length. Returns whether
-/// the content was gzip-compressed.
-fn check_content(mut content: impl BufRead, file: &PublishedFile) -> Result<bool, Failure> {
-    let corrupt = |e: io::Error| Failure::Corrupt(e.to_string());
-    // A fresh buffer over a file holds its first bytes, unless the file is shorter.
-    let gzipped = content.fill_buf().map_err(corrupt)?.starts_with(&GZIP_MAGIC);
-    let idx: Box<dyn Read> = if gzipped {
-        Box::new(GzDecoder::new(content))
-    } else {
-        Box::new(content)
-    };
-    let mut hasher = Sha256::new();
-    let length = io::copy(&mut idx.take(file.idx_len + 1), &mut HashWriter(&mut hasher)).map_err(corrupt)?;
-    let sha256: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    if length == file.idx_len && sha256 == file.sha256 {
-        Ok(gzipped)
-    } else {
-        Err(Failure::Mismatch { length, sha256 })
-    }
-}
-
-/// Feeds written bytes to a hasher.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+/// `verify` as a transfer's failure.
+fn check(content: impl BufRead, file: &PublishedFile) -> Result<super::verify::Verified, Failure> {
+    verify(content, file).map_err(|unverified| match unverified {
+        Unverified::Unreadable(reason) => Failure::Corrupt(reason),
+        Unverified::Differs(found) => Failure::Mismatch(found),
+    })
 }
 
 /// Sorts a client error into the failures this module tells apart.

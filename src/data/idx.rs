@@ -260,7 +260,7 @@ enum Stream {
 
 /// Deflate makes at most 1032 bytes out of one (a 258-byte match in 2 bits, RFC 1951), so a
 /// gzip stream inflates to at most this many times its length.
-const MAX_INFLATION: u64 = 1032;
+pub(super) const MAX_INFLATION: u64 = 1032;
 
 /// Reads one IDX array from `reader`. A raw stream's header claiming more than is there fails
 /// before any allocation; a gzip stream's payload is given room for the header's claim, but never

@@ -6,6 +6,7 @@
 //! MedMNIST (pathmnist.npz, ...):             train_images  train_labels  [val_images  val_labels]
 //!                                            test_images  test_labels
 //! images only (for predict):                 images, x_test or test_images, or the file's only array
+//! one array a file (Kuzushiji-49):            arr_0, images in one file and labels in another
 //! ```
 //!
 //! Images: shape (N, H, W) or (N, H, W, 1) grey, (N, H, W, 3) RGB (channels last, the order of
@@ -88,6 +89,27 @@ pub fn read_npz_splits(path: &Path, size: Option<(usize, usize)>) -> Result<NpzS
 pub fn read_npz_images(path: &Path, size: Option<(usize, usize)>) -> Result<ImageTable, NpzError> {
     let (file, length) = open(path)?;
     parse_npz_images(file, length, path, size)
+}
+
+/// Reads the array `name` of an npz file as images, unlabelled.
+pub fn read_npz_array_images(path: &Path, name: &str) -> Result<ImageTable, NpzError> {
+    let (file, length) = open(path)?;
+    let mut npz = Npz::new(file, length, path)?;
+    npz.require(name)?;
+    let (pixels, shape) = npz.images(name, None)?;
+    Ok(ImageTable {
+        pixels,
+        shape,
+        labels: None,
+    })
+}
+
+/// Reads the array `name` of an npz file as labels.
+pub fn read_npz_array_labels(path: &Path, name: &str) -> Result<Vec<u32>, NpzError> {
+    let (file, length) = open(path)?;
+    let mut npz = Npz::new(file, length, path)?;
+    npz.require(name)?;
+    npz.labels(name)
 }
 
 /// `read_npz_splits` on `length` bytes from `reader`; `path` names them in errors.
@@ -218,6 +240,15 @@ impl<'a, R: Read + Seek> Npz<'a, R> {
         self.names.iter().any(|n| n == name)
     }
 
+    /// Ok when the array `name` is there, else the error that lists the arrays that are.
+    fn require(&self, name: &str) -> Result<(), NpzError> {
+        if self.has(name) {
+            Ok(())
+        } else {
+            Err(self.arrays_error(format!("no array `{name}`")))
+        }
+    }
+
     fn arrays_error(&self, problem: String) -> NpzError {
         NpzError::Arrays {
             path: self.path.to_owned(),
@@ -241,9 +272,7 @@ impl<'a, R: Read + Seek> Npz<'a, R> {
     /// A labelled split from its image and label arrays, which must both be there and agree in count.
     fn split(&mut self, (images, labels): (&str, &str), size: Option<(usize, usize)>) -> Result<ImageTable, NpzError> {
         for name in [images, labels] {
-            if !self.has(name) {
-                return Err(self.arrays_error(format!("no array `{name}`")));
-            }
+            self.require(name)?;
         }
         let (pixels, shape) = self.images(images, size)?;
         let label_values = self.labels(labels)?;

@@ -1,7 +1,8 @@
-//! Where a data set's splits are read from, told apart by the path: a directory of IDX files under
-//! MNIST's names (`dataset::locate`), one `.npz` file holding its splits in Keras's or MedMNIST's
-//! layout (`npz`), or a `.csv` file of labelled images (`csv_images`) with the test split in a
-//! second CSV file when one is given (`DataDir::test_file`). Extensions are matched in any case.
+//! Where a data set's splits are read from, told apart by the path: a known set in files of its
+//! publisher's own layout (`layout`: K49, EMNIST), a directory of IDX files under MNIST's names
+//! (`dataset::locate`), one `.npz` file holding its splits in Keras's or MedMNIST's layout (`npz`),
+//! or a `.csv` file of labelled images (`csv_images`) with the test split in a second CSV file
+//! when one is given (`DataDir::test_file`). Extensions are matched in any case.
 //!
 //! ```text
 //! IDX directory: train and test            npz: train, test, and MedMNIST's val when present
@@ -14,6 +15,7 @@ use super::classes::{Classes, Label};
 use super::csv_images::{CsvColumns, read_csv_images};
 use super::dataset::{DataDir, DataError, Dataset, ImageSize, load_split, load_split_as};
 use super::image_table::ImageTable;
+use super::layout;
 use super::npz::read_npz_splits;
 use super::split::Split;
 
@@ -86,6 +88,9 @@ pub fn load_splits(dir: &DataDir, classes: Option<&Classes>) -> Result<Splits, D
 /// One split of the data set in `dir`, of `classes` as `load_splits` takes them. A CSV data set
 /// without a test file has no test split: asking for it is `DataError::NoTestSet`.
 pub fn load(dir: &DataDir, split: Split, classes: Option<&Classes>) -> Result<Dataset, DataError> {
+    if let Some(loaded) = layout::load(dir, split, classes) {
+        return loaded;
+    }
     match SourceKind::of(&dir.path) {
         SourceKind::IdxDir => match classes {
             Some(classes) => load_split_as(dir, split, classes),

@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests: running the binary, finding real MNIST, writing small
-//! IDX files, and an HTTP server on 127.0.0.1 (`http`).
+//! IDX files, tiny files in the layouts of the sets known by name (`named`), and an HTTP server on
+//! 127.0.0.1 (`http`).
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
 pub mod formats;
 pub mod http;
+pub mod named;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
