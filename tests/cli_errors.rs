@@ -121,7 +121,8 @@ fn unknown_names_are_rejected_with_the_possible_values() {
     );
     train_rejects(
         &["--dataset", "cifar10"],
-        "invalid value 'cifar10' for '--dataset <DATASET>'\n  [possible values: mnist, fashion-mnist]",
+        "invalid value 'cifar10' for '--dataset <DATASET>'\n  [possible values: mnist, fashion-mnist, kmnist, k49, \
+         emnist-digits, emnist-letters, emnist-balanced, emnist-byclass, emnist-bymerge, emnist-mnist]",
     );
     train_rejects(&["--init", "zeros"], "invalid value 'zeros' for '--init <INIT>'");
     train_rejects(
