@@ -139,7 +139,7 @@ fn unknown_names_are_rejected_with_the_possible_values() {
     );
     train_rejects(
         &["--augment", "blur=1"],
-        "unknown transform `blur` (known: shift, rotate, scale, elastic, elastic-sigma)",
+        "unknown transform `blur` (known: shift, rotate, scale, elastic, elastic-sigma, flip)",
     );
     train_rejects(&["--optimiser", "sgd"], "unexpected argument '--optimiser' found");
 }
