@@ -22,8 +22,8 @@ use super::onnx_proto::{
     NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto, TensorShapeProto, TensorTypeProto, TypeProto,
     ValueInfoProto,
 };
-use crate::model_file::Model;
 use crate::model_file::tensors::le_bytes;
+use crate::model_file::{Model, output_activation_name};
 use crate::nn::Activation;
 use crate::nn::activation::LEAKY_RELU_SLOPE;
 use crate::nn::loss::OutputActivation;
@@ -167,7 +167,6 @@ fn graph(model: &Model) -> GraphProto {
         node: graph.nodes,
         name: "mlp".to_owned(),
         initializer: graph.constants,
-        doc_string: String::new(),
         input: vec![value_info(
             INPUT,
             inputs,
@@ -178,10 +177,7 @@ fn graph(model: &Model) -> GraphProto {
             value_info(
                 PROBABILITIES,
                 classes,
-                &format!(
-                    "{} of the logits",
-                    crate::model_file::output_activation_name(network.loss)
-                ),
+                &format!("{} of the logits", output_activation_name(network.loss)),
             ),
         ],
     }
