@@ -381,6 +381,36 @@ fn a_checkpoint_in_mid_run_exports_what_it_holds_and_says_so() {
         )),
         "{stdout}"
     );
+    // With validation data, the model kept is the best epoch's so far, and the note says so.
+    let validated = work.path().join("validated.bin");
+    let args = [
+        "--hidden",
+        "8",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "10",
+        "--val",
+        "100",
+        "--quiet",
+    ];
+    train(data.path(), &validated, &args).assert().success();
+    save_as_mid_run(&validated, &mid_run);
+    let output = mlp()
+        .arg("export")
+        .arg(&mid_run)
+        .arg("--torch")
+        .arg(&torch)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "; exporting the model it keeps now, epoch 1's (the best on validation so far), as mlp eval would use them;"
+        ),
+        "{stderr}"
+    );
 }
 
 /// `mlp export` with `args`: its exit status and stderr.
