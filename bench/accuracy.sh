@@ -16,7 +16,7 @@
 #   bench/accuracy.sh                  # speed98, speed99, 98.5 and 99.0 (about 20 minutes)
 #   bench/accuracy.sh --only speed98   # one target; its RESULT line is the last line
 #   options: --data DIR (MNIST; default ../shared/data/mnist)  --fashion DIR (Fashion-MNIST;
-#            default /usr/share/dataset-fashion-mnist, Debian's package)  --seed N (default 1)
+#            default /usr/share/datasets/fashion-mnist, Debian's package)  --seed N (default 1)
 #            --runs N (speed targets; default 3)  --keep DIR
 #
 # On a shared machine, run it under `flock /tmp/mlp-heavy.lock`: other jobs slow the runs down.
@@ -24,7 +24,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 data="$root/../shared/data/mnist"
-fashion=/usr/share/dataset-fashion-mnist
+fashion=/usr/share/datasets/fashion-mnist
 seed=1
 runs=3
 keep=""
@@ -57,10 +57,10 @@ bench_setup accuracy
 # The documented command of each target (README, "Accuracy goals"), without --data-dir and --out.
 command_of() {
     case "$1" in
-        speed98) echo --hidden 256 --activation relu --optimizer adam --lr 0.002 --schedule cosine \
-            --batch-size 256 --epochs 3 --train-eval 0 ;;
+        speed98) echo --hidden 256 --activation relu --optimizer adam --lr 0.004 --schedule cosine \
+            --batch-size 256 --epochs 6 --train-eval 0 ;;
         speed99) echo --hidden 1024 --activation relu --optimizer adam --lr 0.001 --schedule cosine \
-            --batch-size 128 --dropout 0.2 --epochs 8 --augment shift=2 --train-eval 0 ;;
+            --batch-size 128 --dropout 0.2 --epochs 12 --augment shift=2 --train-eval 0 ;;
         98.5) echo --hidden 1024,1024 --activation relu --optimizer adam --lr 0.001 --schedule cosine \
             --batch-size 128 --dropout 0.2 --epochs 8 --augment shift=2 ;;
         99.0) echo --hidden 1024,1024 --activation relu --optimizer adam --lr 0.001 --schedule cosine \

@@ -7,8 +7,9 @@
 //! `batch` (a mini-batch gathered and its first-layer input decided once); `optim`, `schedule`,
 //! `evaluate`, `metrics`, `history`, `train` (the loop and its state); `model_file` and
 //! `atomic_file`; `run` (a run started or resumed from its specification); `summary` (what a
-//! model file holds, as one value); `gradcheck`, `fit`, `predict`, `serve` (the draw-a-digit page
-//! and its API), `viz`, `parallel`, `serde_text`; and `cli` with `report` on top.
+//! model file holds, as one value); `export` (a model as ONNX or a PyTorch state dict);
+//! `gradcheck`, `fit`, `predict`, `serve` (the draw-a-digit page and its API), `viz`, `parallel`,
+//! `serde_text`; and `cli` with `report` on top.
 
 pub mod alloc;
 pub mod atomic_file;
@@ -16,6 +17,7 @@ pub mod batch;
 pub mod cli;
 pub mod data;
 pub mod evaluate;
+pub mod export;
 pub mod fit;
 pub mod float;
 pub mod gradcheck;

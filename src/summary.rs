@@ -148,7 +148,7 @@ impl ModelSummary {
             .and_then(serde_json::Value::as_u64)
             .map(|e| e as usize);
         let state = match &checkpoint {
-            Some(c) => run_state(c),
+            Some(c) => RunState::of(c),
             None => RunState {
                 status: RunStatus::NoCheckpoint,
                 epochs_done: epochs_completed,
@@ -187,38 +187,61 @@ impl ModelSummary {
     }
 }
 
-/// Where the run saved in `checkpoint` stands.
-fn run_state(checkpoint: &Checkpoint) -> RunState {
-    let Checkpoint { config, state } = checkpoint;
-    let updates = state.optimizer.steps;
-    let between_epochs = state.batches_done == 0;
-    let status = if between_epochs && config.patience.is_some_and(|p| state.stale_epochs >= p) {
-        RunStatus::StoppedEarly
-    } else if between_epochs && (state.epoch >= config.epochs || config.steps.is_some_and(|s| updates >= s as u64)) {
-        RunStatus::Finished
-    } else {
-        RunStatus::InProgress
-    };
-    let kept_epoch = match &state.best {
-        Some(b) => b.epoch,
-        None => state.epoch,
-    };
-    let test_accuracy = state
-        .history
-        .epochs
-        .iter()
-        .find(|r| r.epoch == kept_epoch)
-        .and_then(|r| r.test_accuracy);
-    RunState {
-        status,
-        epochs_done: Some(state.epoch),
-        epochs: Some(config.epochs),
-        updates: Some(updates),
-        steps: config.steps,
-        batches_done: state.batches_done,
-        kept_epoch: (kept_epoch > 0).then_some(kept_epoch),
-        best_epoch: state.best.as_ref().map(|b| b.epoch),
-        best_validation_accuracy: state.best.as_ref().map(|b| b.accuracy),
-        test_accuracy,
+impl RunState {
+    /// Where the run saved in `checkpoint` stands.
+    pub fn of(checkpoint: &Checkpoint) -> RunState {
+        let Checkpoint { config, state } = checkpoint;
+        let updates = state.optimizer.steps;
+        let between_epochs = state.batches_done == 0;
+        let status = if between_epochs && config.patience.is_some_and(|p| state.stale_epochs >= p) {
+            RunStatus::StoppedEarly
+        } else if between_epochs && (state.epoch >= config.epochs || config.steps.is_some_and(|s| updates >= s as u64))
+        {
+            RunStatus::Finished
+        } else {
+            RunStatus::InProgress
+        };
+        let kept_epoch = match &state.best {
+            Some(b) => b.epoch,
+            None => state.epoch,
+        };
+        let test_accuracy = state
+            .history
+            .epochs
+            .iter()
+            .find(|r| r.epoch == kept_epoch)
+            .and_then(|r| r.test_accuracy);
+        RunState {
+            status,
+            epochs_done: Some(state.epoch),
+            epochs: Some(config.epochs),
+            updates: Some(updates),
+            steps: config.steps,
+            batches_done: state.batches_done,
+            kept_epoch: (kept_epoch > 0).then_some(kept_epoch),
+            best_epoch: state.best.as_ref().map(|b| b.epoch),
+            best_validation_accuracy: state.best.as_ref().map(|b| b.accuracy),
+            test_accuracy,
+        }
+    }
+
+    /// How far the run got, for a reader: `1 of 3 epochs done and 5 batches of the next, 45 updates`
+    /// (the batches only when an epoch was cut short, the updates only from a checkpoint).
+    pub fn progress(&self) -> String {
+        let of_epochs = match (self.epochs_done, self.epochs) {
+            (Some(done), Some(epochs)) => format!("{done} of {epochs} epochs done"),
+            (Some(done), None) => format!("{done} epochs done"),
+            (None, _) => "epochs done not recorded".to_owned(),
+        };
+        let batches = if self.batches_done > 0 {
+            format!(" and {} batches of the next", self.batches_done)
+        } else {
+            String::new()
+        };
+        let updates = self.updates.map_or_else(String::new, |u| match self.steps {
+            Some(steps) => format!(", {u} of {steps} updates"),
+            None => format!(", {u} updates"),
+        });
+        format!("{of_epochs}{batches}{updates}")
     }
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{mlp, tiny_mnist, train_json};
+use common::{mlp, save_as_mid_run, tiny_mnist, train_json};
 use mlp::model_file;
 use serde_json::Value;
 
@@ -203,14 +203,8 @@ fn a_checkpoint_in_mid_run_says_how_far_it_got_and_how_to_continue() {
     let data = tiny_mnist(400, 100);
     let work = tempfile::tempdir().unwrap();
     let (model, _) = trained(data.path(), work.path(), &["--epochs", "1"]);
-    // As if Ctrl-C had stopped a 3-epoch run 5 batches into its second epoch.
-    let (kept, checkpoint) = model_file::load_checkpoint(&model).unwrap();
-    let mut checkpoint = checkpoint.unwrap();
-    checkpoint.config.epochs = 3;
-    checkpoint.state.batches_done = 5;
-    checkpoint.state.optimizer.steps += 5;
     let mid_run = work.path().join("mid-run.bin");
-    model_file::save_checkpoint(&mid_run, &checkpoint.config, &checkpoint.state, &kept.info).unwrap();
+    save_as_mid_run(&model, &mid_run);
 
     let (status, json, _) = info_json(&mid_run);
     assert_eq!(status, 0);

@@ -154,27 +154,14 @@ fn spec_lines(spec: &RunSpec) -> String {
 }
 
 fn state(state: &RunState, file: &str) -> String {
-    let of_epochs = match (state.epochs_done, state.epochs) {
-        (Some(done), Some(epochs)) => format!("{done} of {epochs} epochs done"),
-        (Some(done), None) => format!("{done} epochs done"),
-        (None, _) => "epochs done not recorded".to_owned(),
-    };
-    let updates = state.updates.map_or_else(String::new, |u| match state.steps {
-        Some(steps) => format!(", {u} of {steps} updates"),
-        None => format!(", {u} updates"),
-    });
+    let progress = state.progress();
     let mut text = match state.status {
-        RunStatus::Finished => format!("run: finished, {of_epochs}{updates}\n"),
-        RunStatus::StoppedEarly => format!("run: stopped early (patience), {of_epochs}{updates}\n"),
-        RunStatus::InProgress => format!(
-            "run: a checkpoint in mid-run, {of_epochs}{}{updates}; continue with: mlp train --resume {file}\n",
-            if state.batches_done > 0 {
-                format!(" and {} batches of the next", state.batches_done)
-            } else {
-                String::new()
-            }
-        ),
-        RunStatus::NoCheckpoint => format!("run: no training state in the file, {of_epochs}\n"),
+        RunStatus::Finished => format!("run: finished, {progress}\n"),
+        RunStatus::StoppedEarly => format!("run: stopped early (patience), {progress}\n"),
+        RunStatus::InProgress => {
+            format!("run: a checkpoint in mid-run, {progress}; continue with: mlp train --resume {file}\n")
+        }
+        RunStatus::NoCheckpoint => format!("run: no training state in the file, {progress}\n"),
     };
     if let (Some(epoch), Some(accuracy)) = (state.best_epoch, state.best_validation_accuracy) {
         text += &format!("best epoch on validation: {epoch}, validation accuracy {accuracy}\n");

@@ -9,6 +9,7 @@ mod data;
 mod download;
 mod eval;
 pub mod exit;
+mod export;
 mod fetch;
 mod fit;
 mod gradcheck;
@@ -28,6 +29,7 @@ use crate::parallel;
 pub use data::{DataArgs, data_dir, files_dir};
 pub use download::DownloadCommandArgs;
 pub use eval::EvalArgs;
+pub use export::ExportArgs;
 pub use fetch::DownloadArgs;
 pub use fit::FitArgs;
 pub use gradcheck::GradcheckArgs;
@@ -48,11 +50,13 @@ pub use weights::WeightsArgs;
         Backpropagation is written by hand in matrix form; the data are a set known by name (MNIST, \
         Fashion-MNIST, Kuzushiji-MNIST, Kuzushiji-49 or one of the six EMNIST sets) in --data-dir, \
         $MLP_DATA_DIR or ./data, downloaded there from the data set's mirrors when missing; or IDX \
-        files of one's own, of any number of classes, grey or colour (--data DIR).\n\n\
+        files, npz or CSV files of one's own, of any number of classes, grey or colour (--data PATH). A \
+        trained model exports to ONNX and to a PyTorch state dict (mlp export).\n\n\
         Exit status: 0 success, 1 other failure, 2 usage error, 3 data error (missing, corrupt or \
         undownloadable data set or model file), 4 training diverged, 130 interrupted.",
     after_help = "Examples:\n  mlp train --hidden 100 --lr 0.5\n  mlp eval model.bin\n  mlp gradcheck\n  \
-        mlp download --dataset fashion-mnist\n  mlp train --dataset emnist-letters --hidden 256"
+        mlp download --dataset fashion-mnist\n  mlp train --dataset emnist-letters --hidden 256\n  \
+        mlp export model.bin --onnx model.onnx --torch model.safetensors"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -106,6 +110,8 @@ pub enum Command {
     Info(InfoArgs),
     /// Serve a draw-a-digit page and a prediction API for a model over HTTP
     Serve(ServeArgs),
+    /// Export a model as an ONNX graph or a PyTorch state dict (safetensors), or both
+    Export(ExportArgs),
 }
 
 /// Runs the parsed command line.
@@ -122,5 +128,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Download(args) => download::run(args),
         Command::Info(args) => info::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Export(args) => export::run(args),
     }
 }

@@ -87,6 +87,15 @@ impl Scaling {
         }
     }
 
+    /// The scaling as x = p · factor + offset: `(factor, offset)`, for a runtime that scales pixels
+    /// itself (an exported graph, a PyTorch module).
+    pub fn affine(self) -> (f64, f64) {
+        match self {
+            Self::Unit => (1.0 / 255.0, 0.0),
+            Self::Standard { mean, std } => (1.0 / (255.0 * std), -mean / std),
+        }
+    }
+
     /// The input of every pixel value 0..=255, for scaling whole images by lookup.
     pub fn table<F: Float>(self) -> [F; 256] {
         std::array::from_fn(|p| F::of(self.apply(p as f64)))
@@ -130,6 +139,17 @@ mod tests {
         let table: [f32; 256] = scaling.table();
         assert_eq!(table[51], ((51.0 / 255.0 - 0.1) / 0.3) as f32);
         assert_eq!(Scaling::Unit.table::<f64>()[255], 1.0);
+    }
+
+    #[test]
+    fn the_affine_form_is_the_formula() {
+        for scaling in [Scaling::Unit, Scaling::Standard { mean: 0.13, std: 0.31 }] {
+            let (factor, offset) = scaling.affine();
+            for p in [0.0, 1.0, 77.5, 255.0] {
+                let x = p * factor + offset;
+                assert!((x - scaling.apply(p)).abs() < 1e-14, "{scaling:?} at {p}: {x}");
+            }
+        }
     }
 
     #[test]

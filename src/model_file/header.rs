@@ -25,6 +25,12 @@ pub(super) fn seal(tensors: Vec<Tensor>, mut metadata: HashMap<String, String>) 
         &metadata,
     );
     metadata.insert("sha256".to_owned(), digest);
+    safetensors_bytes(&tensors, metadata)
+}
+
+/// The safetensors bytes of `tensors` with `metadata`, the header in sorted order (see
+/// `with_sorted_header`): for any safetensors file mlp writes, a model or an export.
+pub(crate) fn safetensors_bytes(tensors: &[Tensor], metadata: HashMap<String, String>) -> Vec<u8> {
     let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
         .map(|(name, dtype, shape, data)| {

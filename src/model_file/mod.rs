@@ -51,7 +51,7 @@
 mod checkpoint;
 mod header;
 mod model;
-mod tensors;
+pub(crate) mod tensors;
 
 use std::fs;
 use std::io;
@@ -68,6 +68,7 @@ use crate::data::scaling::Scaling;
 use crate::nn::Network;
 use crate::train::{TrainConfig, TrainState};
 
+pub(crate) use self::header::safetensors_bytes;
 pub use self::model::output_activation_name;
 
 use self::header::Metadata;

@@ -9,7 +9,7 @@ use super::ModelFormatError;
 use crate::nn::{Dense, Network};
 
 /// A tensor to write: name, type, shape, little-endian bytes.
-pub(super) type Tensor = (String, Dtype, Vec<usize>, Vec<u8>);
+pub(crate) type Tensor = (String, Dtype, Vec<usize>, Vec<u8>);
 
 fn tensor_names(layer: usize) -> [String; 2] {
     [format!("layers.{layer}.weight"), format!("layers.{layer}.bias")]
@@ -80,14 +80,14 @@ fn read_matrix(file: &SafeTensors<'_>, name: &str, rows: usize, cols: usize) -> 
 }
 
 /// Little-endian f32 bytes as values; a trailing partial value is ignored (callers check lengths).
-pub(super) fn f32_values(bytes: &[u8]) -> Vec<f32> {
+pub(crate) fn f32_values(bytes: &[u8]) -> Vec<f32> {
     bytes
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
 }
 
-pub(super) fn le_bytes<'a>(values: impl Iterator<Item = &'a f32>) -> Vec<u8> {
+pub(crate) fn le_bytes<'a>(values: impl Iterator<Item = &'a f32>) -> Vec<u8> {
     values.flat_map(|v| v.to_le_bytes()).collect()
 }
 

@@ -142,6 +142,17 @@ pub fn train_model(data: &Path, work: &Path, args: &[&str]) -> PathBuf {
     model
 }
 
+/// The model file of a finished one-epoch run at `finished` saved again to `out` as if Ctrl-C had
+/// stopped a 3-epoch run 5 batches into its second epoch: a checkpoint in mid-run.
+pub fn save_as_mid_run(finished: &Path, out: &Path) {
+    let (kept, checkpoint) = mlp::model_file::load_checkpoint(finished).unwrap();
+    let mut checkpoint = checkpoint.expect("a file saved by mlp train has a checkpoint");
+    checkpoint.config.epochs = 3;
+    checkpoint.state.batches_done = 5;
+    checkpoint.state.optimizer.steps += 5;
+    mlp::model_file::save_checkpoint(out, &checkpoint.config, &checkpoint.state, &kept.info).unwrap();
+}
+
 /// Raw IDX bytes written by hand: header (type code, dims) then the big-endian payload.
 pub fn idx_bytes(type_code: u8, dims: &[u32], payload: &[u8]) -> Vec<u8> {
     let mut bytes = vec![0, 0, type_code, dims.len() as u8];
