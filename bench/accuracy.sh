@@ -59,8 +59,8 @@ command_of() {
     case "$1" in
         speed98) echo --hidden 256 --activation relu --optimizer adam --lr 0.004 --schedule cosine \
             --batch-size 256 --epochs 6 --train-eval 0 ;;
-        speed99) echo --hidden 1024 --activation relu --optimizer adam --lr 0.001 --schedule cosine \
-            --batch-size 128 --dropout 0.2 --epochs 12 --augment shift=2 --train-eval 0 ;;
+        speed99) echo --hidden 1024 --activation relu --optimizer adam --lr 0.002 --schedule cosine \
+            --batch-size 256 --dropout 0.2 --epochs 26 --augment shift=2 --train-eval 0 ;;
         98.5) echo --hidden 1024,1024 --activation relu --optimizer adam --lr 0.001 --schedule cosine \
             --batch-size 128 --dropout 0.2 --epochs 8 --augment shift=2 ;;
         99.0) echo --hidden 1024,1024 --activation relu --optimizer adam --lr 0.001 --schedule cosine \
