@@ -177,12 +177,7 @@ pub fn outputs_are_probabilities(network: &Network<f32>) -> bool {
 
 /// The images of a CSV or npz `table` read from `path`, which must be of the model's `size`.
 fn table_inputs(table: ImageTable, path: &Path, size: ImageSize) -> Result<Vec<Input>, InputError> {
-    let shape = table.shape;
-    let found = ImageSize {
-        rows: shape.rows,
-        cols: shape.cols,
-        channels: shape.channels,
-    };
+    let found = ImageSize::from(table.shape);
     let name = path.display().to_string();
     if found != size {
         return Err(InputError::Unusable {

@@ -24,6 +24,7 @@ use super::catalog::DatasetId;
 use super::classes::{Classes, Label};
 use super::csv_images::CsvImagesError;
 use super::idx::{IdxArray, IdxData, IdxError, read_idx_file};
+use super::image_table::ImageShape;
 use super::nonzero::NonzeroPixels;
 use super::npz::NpzError;
 use super::scaling::Scaling;
@@ -56,6 +57,14 @@ impl ImageSize {
     /// Values per image: rows · cols · channels.
     pub fn values(self) -> usize {
         self.rows * self.cols * self.channels
+    }
+}
+
+impl From<ImageShape> for ImageSize {
+    /// The shape of a CSV or npz reader's image table.
+    fn from(shape: ImageShape) -> Self {
+        let ImageShape { rows, cols, channels } = shape;
+        Self { rows, cols, channels }
     }
 }
 

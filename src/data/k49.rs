@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use super::classes::Classes;
-use super::dataset::{DataDir, DataError, Dataset, ImageSize, class_numbers, missing_files};
+use super::dataset::{DataDir, DataError, Dataset, class_numbers, missing_files};
 use super::npz::{read_npz_array_images, read_npz_array_labels};
 use super::split::Split;
 
@@ -30,12 +30,13 @@ pub fn load(dir: &DataDir, split: Split, classes: &Classes) -> Result<Dataset, D
     let images = read_npz_array_images(&images_path, ARRAY)?;
     let labels = read_npz_array_labels(&labels_path, ARRAY)?;
     let labels = class_numbers(labels.into_iter().map(i64::from), &labels_path)?;
-    let size = ImageSize {
-        rows: images.shape.rows,
-        cols: images.shape.cols,
-        channels: images.shape.channels,
-    };
     // The reader builds its tables in standard layout from offset 0: the raw vector is the pixels.
     let pixels = images.pixels.into_raw_vec_and_offset().0;
-    Dataset::labelled(pixels, size, labels, Some(classes), [&images_path, &labels_path])
+    Dataset::labelled(
+        pixels,
+        images.shape.into(),
+        labels,
+        Some(classes),
+        [&images_path, &labels_path],
+    )
 }

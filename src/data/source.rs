@@ -11,9 +11,9 @@
 
 use std::path::Path;
 
-use super::classes::{Classes, Label};
+use super::classes::Classes;
 use super::csv_images::{CsvColumns, read_csv_images};
-use super::dataset::{DataDir, DataError, Dataset, ImageSize, load_split, load_split_as};
+use super::dataset::{DataDir, DataError, Dataset, class_numbers, load_split, load_split_as};
 use super::image_table::ImageTable;
 use super::layout;
 use super::npz::read_npz_splits;
@@ -64,11 +64,11 @@ pub fn load_splits(dir: &DataDir, classes: Option<&Classes>) -> Result<Splits, D
         }
         SourceKind::Npz => {
             let splits = read_npz_splits(&dir.path, dir.image_size)?;
-            let dataset = |table, split| dataset_of(table, &dir.path, split, classes);
+            let dataset = |table| dataset_of(table, &dir.path, classes);
             Ok(Splits {
-                train: dataset(splits.train, "training")?,
-                val: splits.val.map(|val| dataset(val, "validation")).transpose()?,
-                test: Some(dataset(splits.test, "test")?),
+                train: dataset(splits.train)?,
+                val: splits.val.map(dataset).transpose()?,
+                test: Some(dataset(splits.test)?),
             })
         }
         SourceKind::Csv => {
@@ -102,7 +102,7 @@ pub fn load(dir: &DataDir, split: Split, classes: Option<&Classes>) -> Result<Da
                 Split::Train => splits.train,
                 Split::Test => splits.test,
             };
-            dataset_of(table, &dir.path, split.name(), classes)
+            dataset_of(table, &dir.path, classes)
         }
         SourceKind::Csv => {
             let path = match split {
@@ -113,45 +113,16 @@ pub fn load(dir: &DataDir, split: Split, classes: Option<&Classes>) -> Result<Da
                     .ok_or_else(|| DataError::NoTestSet { path: dir.path.clone() })?,
             };
             let table = read_csv_images(path, CsvColumns::LabelThenPixels, dir.image_size)?;
-            dataset_of(table, path, split.name(), classes)
+            dataset_of(table, path, classes)
         }
     }
 }
 
-/// The labelled `table` read from `path` (its `split` split) as a data set of `classes`, or of its
-/// own labels' classes.
-fn dataset_of(table: ImageTable, path: &Path, split: &str, classes: Option<&Classes>) -> Result<Dataset, DataError> {
+/// The labelled `table` read from `path` as a data set of `classes`, or of its own labels' classes.
+fn dataset_of(table: ImageTable, path: &Path, classes: Option<&Classes>) -> Result<Dataset, DataError> {
     let ImageTable { pixels, shape, labels } = table;
-    let labels = labels
-        .unwrap_or_default()
-        .iter()
-        .map(|&l| {
-            Label::try_from(l).map_err(|_| {
-                DataError::Incompatible(format!(
-                    "{}: the {split} label {l} is above 65,535, the most classes mlp takes",
-                    path.display()
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let classes = match classes {
-        Some(classes) => {
-            if let Some((index, label)) = classes.first_outside(&labels) {
-                return Err(DataError::LabelOutOfRange {
-                    path: path.to_owned(),
-                    index,
-                    label,
-                    classes: classes.len(),
-                });
-            }
-            classes.clone()
-        }
-        None => Classes::counted(&labels),
-    };
-    let size = ImageSize {
-        rows: shape.rows,
-        cols: shape.cols,
-        channels: shape.channels,
-    };
-    Ok(Dataset::new(pixels, labels, size, classes))
+    let labels = class_numbers(labels.unwrap_or_default().into_iter().map(i64::from), path)?;
+    // The readers build their tables in standard layout from offset 0: the raw vector is the pixels.
+    let pixels = pixels.into_raw_vec_and_offset().0;
+    Dataset::labelled(pixels, shape.into(), labels, classes, [path, path])
 }
