@@ -66,10 +66,10 @@ command_of() {
         99.0) echo --hidden 1024,1024 --activation relu --optimizer adam --lr 0.001 --schedule cosine \
             --batch-size 128 --dropout 0.2 --epochs 30 --augment shift=2,rotate=10,scale=0.1 ;;
         mnist-record) echo --hidden 2048,2048 --activation relu --optimizer adam --lr 0.001 --schedule cosine \
-            --batch-size 128 --dropout 0.3 --epochs 60 --augment shift=2,rotate=10,scale=0.1,elastic=34 \
+            --batch-size 128 --dropout 0.2 --epochs 140 --augment shift=2,rotate=10,scale=0.1,elastic=34 \
             --train-eval 0 ;;
         fashion-record) echo --dataset fashion-mnist --hidden 2048,2048 --activation relu --optimizer adam \
-            --lr 0.001 --schedule cosine --batch-size 128 --dropout 0.4 --input-dropout 0.1 --epochs 60 \
+            --lr 0.001 --schedule cosine --batch-size 128 --dropout 0.4 --input-dropout 0.1 --epochs 150 \
             --augment shift=2,flip --train-eval 0 ;;
     esac
 }
