@@ -106,6 +106,7 @@ fn main() -> std::io::Result<()> {
         augment: Default::default(),
         patience: None,
         train_eval: None,
+        label_smoothing: 0.0,
     };
     let state = TrainState::new(network, config.optimizer, rng, 5);
     fs::write(

@@ -142,6 +142,20 @@ impl<F: Float> Batch<F> {
         self.rows
     }
 
+    /// Label smoothing: each target row t becomes (1 - ε)·t + ε/classes, so a one-hot row keeps
+    /// its sum of 1 and the true class the largest share.
+    pub fn smooth_targets(&mut self, epsilon: F) {
+        if epsilon == F::zero() {
+            return;
+        }
+        let share = epsilon / F::of(self.targets.ncols() as f64);
+        let keep = F::one() - epsilon;
+        let rows = self.rows;
+        self.targets
+            .slice_mut(s![..rows, ..])
+            .mapv_inplace(|t| keep * t + share);
+    }
+
     pub fn is_sparse(&self) -> bool {
         self.is_sparse
     }
@@ -243,6 +257,22 @@ mod tests {
         assert!(!batch.is_sparse(), "standard scaling moves the background off 0");
         let Input::Dense(x) = batch.input() else { unreachable!() };
         assert_eq!(x.dim(), (2, 16));
+    }
+
+    #[test]
+    fn smoothed_targets_give_each_class_a_share_and_keep_their_sum() {
+        let data = digits();
+        let mut batch = Batch::<f64>::new(3, 16, CLASSES);
+        batch.gather(&data, &[4, 1]);
+        batch.smooth_targets(0.1);
+        let row = batch.targets().row(0).to_vec();
+        // ε = 0.1 over 10 classes: 0.01 to every class, 0.9 + 0.01 to the true one (class 4).
+        assert!(
+            (row[4] - 0.91).abs() < 1e-12 && (row[0] - 0.01).abs() < 1e-12,
+            "{row:?}"
+        );
+        assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(batch.targets().dim(), (2, CLASSES), "only the batch's rows");
     }
 
     #[test]

@@ -155,6 +155,10 @@ fn other_bad_numbers_and_contradictions_are_rejected() {
         "invalid value '-1' for '--seed <SEED>': `-1` is not a whole number from 0 to",
     );
     train_rejects(&["--init-std", "0"], "invalid value '0' for '--init-std <INIT_STD>'");
+    train_rejects(
+        &["--label-smoothing", "1"],
+        "invalid value '1' for '--label-smoothing <LABEL_SMOOTHING>': must be at least 0 and less than 1",
+    );
     train_rejects(&["--init-std", "0.1"], "--init-std applies only to --init normal");
     train_rejects(
         &["--output-activation", "tanh"],

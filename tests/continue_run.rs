@@ -6,9 +6,9 @@ mod common;
 
 use std::path::Path;
 
-/// Adam with dropout and a learning-rate schedule that does not depend on the run's length: a
-/// warm-up, then a drop every epoch.
-const RECIPE: [&str; 16] = [
+/// Adam with dropout, label smoothing and a learning-rate schedule that does not depend on the
+/// run's length: a warm-up, then a drop every epoch.
+const RECIPE: [&str; 18] = [
     "--hidden",
     "16",
     "--optimizer",
@@ -25,6 +25,8 @@ const RECIPE: [&str; 16] = [
     "0.5",
     "--batch-size",
     "32",
+    "--label-smoothing",
+    "0.1",
 ];
 
 fn model_bytes(path: &Path) -> Vec<u8> {
@@ -144,6 +146,7 @@ fn the_run_s_own_command_restated_with_resume_goes_on_and_a_differing_flag_is_na
         ("--lr-gamma", "0.5", "with --lr-gamma 0.7"),
         ("--hidden", "16,8", "with --hidden 16"),
         ("--momentum", "0.9", "without --momentum"),
+        ("--label-smoothing", "0.2", "with --label-smoothing 0.1"),
     ] {
         let mut args: Vec<&str> = RECIPE.to_vec();
         match args.iter().position(|&a| a == flag) {

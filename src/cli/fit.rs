@@ -200,6 +200,7 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         augment: Augment::default(),
         train_eval: None,
         patience: None,
+        label_smoothing: 0.0,
     };
 
     let mut sizes = vec![problem.x.ncols()];

@@ -30,6 +30,14 @@ pub struct TrainConfig {
     /// the set, or none (0). Training does not depend on it; only the history's train columns do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_eval: Option<usize>,
+    /// ε of label smoothing: training targets are (1 - ε)·one-hot + ε/classes. Left out of the
+    /// file when 0, so that runs without it record what they did before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub label_smoothing: f64,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 /// The command line's defaults: the classic recipe's 30 epochs of SGD at 0.5 in batches of 100.
@@ -46,6 +54,7 @@ impl Default for TrainConfig {
             augment: Augment::default(),
             patience: None,
             train_eval: None,
+            label_smoothing: 0.0,
         }
     }
 }
@@ -113,6 +122,10 @@ impl TrainConfig {
                 "the augmentation settings are out of range",
             ),
             (self.patience != Some(0), "patience must be at least 1"),
+            (
+                fraction(self.label_smoothing),
+                "label smoothing must be at least 0 and below 1",
+            ),
         ];
         checks.into_iter().find(|&(ok, _)| !ok).map(|(_, problem)| problem)
     }

@@ -268,3 +268,45 @@ fn a_healthy_epoch_passes_every_check() {
     assert_eq!(outcome, Ok(()));
     assert_eq!(reported, 2);
 }
+
+#[test]
+fn label_smoothing_holds_the_true_class_near_its_smoothed_target() {
+    // Ten images, one bright pixel each, the pixel's number its class: softmax regression fits
+    // them exactly, so training drives each true class's probability to its target's share.
+    let images = Array2::from_shape_fn((CLASSES, 16), |(i, j)| u8::from(i == j) * 255);
+    let data = set(images, (0..CLASSES as Label).collect(), 4);
+    let true_class_probability = |label_smoothing: f64| {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut network = Network::<f32>::new(
+            &[16, 10],
+            Activation::Sigmoid,
+            Loss::CrossEntropy,
+            Init::Xavier,
+            &mut rng,
+        );
+        let config = TrainConfig {
+            batch_size: 5,
+            schedule: Schedule::constant(2.0),
+            label_smoothing,
+            ..TrainConfig::default()
+        };
+        let mut trainer = Trainer::new(&network, &data, &config);
+        let mut optimizer = Optimizer::new(config.optimizer, &network);
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        for _ in 0..400 {
+            let learner = (&mut network, &mut optimizer, &mut rng);
+            one_epoch(&mut trainer, learner, &data, &mut order, |_| {}).unwrap();
+        }
+        let x = data.images().mapv(|p| f32::from(p) / 255.0);
+        let outputs = network.predict(x.view());
+        (0..CLASSES).map(|i| outputs[[i, i]]).collect::<Vec<f32>>()
+    };
+    // ε = 0.2 over 10 classes: the target of the true class is 0.8 + 0.02.
+    let smoothed = true_class_probability(0.2);
+    assert!(
+        smoothed.iter().all(|p| (p - 0.82).abs() < 0.01),
+        "smoothed: {smoothed:?}"
+    );
+    let plain = true_class_probability(0.0);
+    assert!(plain.iter().all(|&p| p > 0.97), "without smoothing: {plain:?}");
+}

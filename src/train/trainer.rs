@@ -60,6 +60,8 @@ pub struct Trainer<F> {
     l2: F,
     /// The drop probability of hidden outputs (inputs are dropped by the gatherer).
     hidden_dropout: f64,
+    /// ε of label smoothing, applied to every batch's targets however it was gathered.
+    label_smoothing: F,
     gatherer: Gatherer<F>,
     batch: Batch<F>,
     prefetch: Prefetch<F>,
@@ -83,6 +85,7 @@ impl<F: Float> Trainer<F> {
             batch_size,
             l2: F::of(config.l2),
             hidden_dropout: config.dropout.hidden,
+            label_smoothing: F::of(config.label_smoothing),
             gatherer: Gatherer::new(data, config.augment, config.dropout.input),
             batch: Batch::with_room(batch_size, inputs, outputs),
             prefetch: Prefetch::new(batch_size, inputs, outputs),
@@ -167,6 +170,7 @@ impl<F: Float> Trainer<F> {
         if !self.prefetch.take(indices, &mut self.batch) {
             self.gatherer.gather(data, indices, &mut self.batch, learner.rng);
         }
+        self.batch.smooth_targets(self.label_smoothing);
         let step = learner.optimizer.steps;
         let lr = self.lr_of(step);
         let ahead = next.filter(|_| self.gatherer.is_plain() && self.batch.is_sparse());

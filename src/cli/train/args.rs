@@ -185,6 +185,10 @@ pub struct SpecArgs {
     /// costs more than training. Training itself is the same [default: all]
     #[arg(long)]
     pub train_eval: Option<usize>,
+    /// Label smoothing ε: training targets become (1 - ε)·one-hot + ε/classes (0.1 is usual).
+    /// Evaluation and the reported losses use the true labels
+    #[arg(long, value_parser = unit_interval, default_value = "0")]
+    pub label_smoothing: f64,
 }
 
 /// Default standard deviation of `--init normal`: the textbook two-layer net's N(0, 0.01²).
@@ -279,6 +283,7 @@ impl SpecArgs {
                 augment: self.augment,
                 patience: self.patience,
                 train_eval: self.train_eval,
+                label_smoothing: self.label_smoothing,
             },
         })
     }

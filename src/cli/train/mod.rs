@@ -206,6 +206,9 @@ fn describe(console: &Console, run: &Run) {
     if !config.augment.is_off() {
         text += &format!(", augment {}", config.augment);
     }
+    if config.label_smoothing > 0.0 {
+        text += &format!(", label smoothing {}", config.label_smoothing);
+    }
     if let Some(v) = &run.data.validation {
         text += &format!(", {} training and {} validation images", run.data.train.len(), v.len());
     }

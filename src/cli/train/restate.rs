@@ -159,6 +159,9 @@ pub fn flags_of(spec: &RunSpec) -> Vec<GivenFlag> {
     ];
     flags.extend(train.patience.map(|patience| ("patience", patience.to_string())));
     flags.extend(train.train_eval.map(|n| ("train_eval", n.to_string())));
+    if train.label_smoothing > 0.0 {
+        flags.push(("label_smoothing", train.label_smoothing.to_string()));
+    }
     match spec.loss {
         Loss::CrossEntropy => flags.push(("loss", typed(LossName::CrossEntropy))),
         Loss::BinaryCrossEntropy => flags.push(("loss", typed(LossName::Bce))),
