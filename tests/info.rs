@@ -59,6 +59,8 @@ fn a_finished_run_shows_its_format_layers_settings_and_final_test_accuracy() {
         "0.2",
         "--augment",
         "shift=1",
+        "--label-smoothing",
+        "0.1",
         "--seed",
         "7",
     ];
@@ -130,6 +132,7 @@ fn a_finished_run_shows_its_format_layers_settings_and_final_test_accuracy() {
     assert_eq!(spec["l2"], 0.001);
     assert_eq!(spec["dropout"]["hidden"], 0.2);
     assert_eq!(spec["augment"]["shift"], 1);
+    assert_eq!(spec["label_smoothing"], 0.1);
     assert_eq!(json["training"]["recorded"]["seed"], 7);
 
     let state = &json["state"];
@@ -152,7 +155,7 @@ fn a_finished_run_shows_its_format_layers_settings_and_final_test_accuracy() {
         "  optimizer adam(beta1 0.9, beta2 0.999, eps 1e-8)",
         "  schedule lr 0.01",
         "  batch size 10, 2 epochs",
-        "  l2 0.001",
+        "  l2 0.001, label smoothing 0.1",
         "  dropout hidden 0.2, input 0",
         "  augmentation shift=1",
         "run: finished, 2 of 2 epochs done, 80 updates",

@@ -133,7 +133,10 @@ fn spec_lines(spec: &RunSpec) -> String {
         format!("optimizer {}", train.optimizer),
         format!("schedule {}", train.schedule),
         format!("batch size {}, {length}", train.batch_size),
-        format!("l2 {}", train.l2),
+        match train.label_smoothing {
+            0.0 => format!("l2 {}", train.l2),
+            epsilon => format!("l2 {}, label smoothing {epsilon}", train.l2),
+        },
         format!("dropout {dropout}"),
         format!("augmentation {}", train.augment),
         format!(
