@@ -1,9 +1,8 @@
 //! The next mini-batch, gathered while the current one trains.
 //!
 //! Gathering a shuffled sparse batch is mostly cache misses (its images come from all over the
-//! set); done on the other thread during the current step's backward and update, it costs the step
-//! little, and so does transposing it for the first layer's weight gradient (`Batch::keep_columns`).
-//! Forward goes first with both threads free for its products (`Trainer::step_ahead`). Only
+//! set); done on the other thread during the current step's products, it costs the step nothing,
+//! and so does transposing it for the first layer's weight gradient (`Batch::keep_columns`). Only
 //! batches that take nothing from the generator can be gathered ahead: a plain gatherer's sparse
 //! ones.
 

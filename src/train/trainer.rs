@@ -159,8 +159,7 @@ impl<F: Float> Trainer<F> {
     }
 
     /// `step`, gathering the batch `next` (when given, and when batches go in plain and sparse)
-    /// ahead on another thread during backward and the update; takes `indices` from the prefetch
-    /// when they wait there.
+    /// ahead on another thread meanwhile; takes `indices` from the prefetch when they wait there.
     fn step_ahead<R: Rng + Send>(
         &mut self,
         learner: &mut Learner<'_, F, R>,
@@ -184,23 +183,19 @@ impl<F: Float> Trainer<F> {
             grads,
             ..
         } = self;
-        let Learner {
-            network,
-            optimizer,
-            rng,
-        } = learner;
-        let (input, t) = (batch.input(), batch.targets());
-        // Forward first, with every thread free to take a piece of its products; the next batch
-        // is gathered beside backward and the update. Gathered beside the whole step, it kept the
-        // other thread busy through forward, which then ran on one thread (seed recipe on 2 cores,
-        // 8 alternating runs: 1.75 s of training instead of 1.87, medians).
-        let logits = network.forward_dropout(input, trace, *hidden_dropout, &mut **rng);
-        let loss = network.loss(logits, t, *l2);
         let mut update = || {
+            let Learner {
+                network,
+                optimizer,
+                rng,
+            } = learner;
+            let (input, t) = (batch.input(), batch.targets());
+            let logits = network.forward_dropout(input, trace, *hidden_dropout, &mut **rng);
+            let loss = network.loss(logits, t, *l2);
             network.backward(input, trace, t, *l2, grads);
-            optimizer.step(network, grads, lr)
+            (loss, optimizer.step(network, grads, lr))
         };
-        let finite = match ahead {
+        let (loss, finite) = match ahead {
             Some(next) => rayon::join(update, || prefetch.gather(data, next)).0,
             None => update(),
         };
