@@ -149,10 +149,8 @@ impl<F: Copy + Zero> SparseRows<F> {
             // transpose finds a range of columns in a row by binary search.
             let row = &self.indices[start..];
             // A fold over every pair, not `all`, which stops early and so does not vectorize.
-            let increasing = row
-                .iter()
-                .zip(&row[1.min(row.len())..])
-                .fold(true, |ok, (a, b)| ok & (a < b));
+            let rest = row.get(1..).unwrap_or_default();
+            let increasing = row.iter().zip(rest).fold(true, |ok, (a, b)| ok & (a < b));
             assert!(
                 increasing && row.last().is_none_or(|&j| (j as usize) < columns),
                 "sparse rows: row {r}'s columns do not increase from 0 to below {columns}"
