@@ -139,6 +139,11 @@ impl Progress {
         }
     }
 
+    /// Runs `f` with the bar off the terminal, and draws it again under whatever `f` printed.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.bar.suspend(f)
+    }
+
     pub fn finish(self) {
         self.bar.finish_and_clear();
     }

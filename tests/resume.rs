@@ -287,10 +287,9 @@ fn ctrl_c_saves_a_checkpoint_that_resumes_to_the_uninterrupted_result() {
     }
 }
 
-#[test]
-fn patience_stops_after_epochs_without_a_better_validation_result_and_keeps_the_best() {
-    let train_set = images(200, 0);
-    // Validation labels that no net can learn: accuracy wanders while the net fits the training set.
+/// Training, validation and test sets, whose validation labels no net can learn: its accuracy
+/// wanders while the net fits the training set.
+fn unlearnable_validation() -> [Dataset; 3] {
     let same_images = images(60, 0);
     let labels = (0..60).map(|i| ((i * 7 + 3) % 10) as Label).collect();
     let validation = Dataset::new(
@@ -299,17 +298,26 @@ fn patience_stops_after_epochs_without_a_better_validation_result_and_keeps_the_
         same_images.size(),
         same_images.classes().clone(),
     );
-    let test_set = images(50, 3);
+    [images(200, 0), validation, images(50, 3)]
+}
+
+fn patience_config() -> TrainConfig {
+    TrainConfig {
+        epochs: 60,
+        patience: Some(3),
+        ..config()
+    }
+}
+
+#[test]
+fn patience_stops_after_epochs_without_a_better_validation_result_and_keeps_the_best() {
+    let [train_set, validation, test_set] = unlearnable_validation();
     let splits = Splits {
         train: &train_set,
         validation: Some(&validation),
         test: Some(&test_set),
     };
-    let config = TrainConfig {
-        epochs: 60,
-        patience: Some(3),
-        ..config()
-    };
+    let config = patience_config();
     let mut state = fresh_state(train_set.len());
     let mut observer = StopAfter {
         batches: 0,
@@ -353,4 +361,104 @@ fn the_file_holds_the_model_of_the_best_validation_epoch_and_eval_measures_it() 
         .assert()
         .failure()
         .stderr(predicates::str::contains("--patience needs validation data"));
+}
+
+/// What an observer is told, in order.
+#[derive(Debug)]
+enum Told {
+    Started(usize),
+    /// The state at an epoch's end, without wall times.
+    Done(Box<TrainState<f32>>),
+}
+
+/// Records what it is told, and asks to stop after `stop_after` batches.
+struct Recorder {
+    told: Vec<Told>,
+    stop: StopAfter,
+}
+
+impl Observer<f32> for Recorder {
+    fn epoch_started(&mut self, epoch: usize, _: usize, _: usize) {
+        self.told.push(Told::Started(epoch));
+    }
+    fn batch_done(&mut self, loss: f64) {
+        self.stop.batch_done(loss);
+    }
+    fn should_stop(&self) -> bool {
+        self.stop.should_stop()
+    }
+    fn epoch_done(&mut self, state: &TrainState<f32>) -> anyhow::Result<()> {
+        self.told.push(Told::Done(Box::new(without_times(state.clone()))));
+        Ok(())
+    }
+}
+
+/// Trains a fresh state on `splits` with `threads` threads, stopping after `stop_after` batches:
+/// the outcome, the final state without times, and what the observer was told.
+fn recorded(
+    threads: usize,
+    splits: Splits<'_>,
+    config: &TrainConfig,
+    stop_after: Option<usize>,
+) -> (Outcome, TrainState<f32>, Vec<Told>) {
+    let mut recorder = Recorder {
+        told: Vec::new(),
+        stop: StopAfter { batches: 0, stop_after },
+    };
+    let (outcome, state) = mlp::parallel::with_threads(Some(threads), || {
+        let mut state = fresh_state(splits.train.len());
+        let outcome = train(&mut state, splits, config, &mut recorder).unwrap();
+        (outcome, without_times(state))
+    })
+    .unwrap();
+    (outcome, state, recorder.told)
+}
+
+#[test]
+fn epochs_measured_beside_the_next_one_end_report_and_stop_as_epochs_measured_in_line() {
+    let [train_set, validation, test_set] = unlearnable_validation();
+    let splits = Splits {
+        train: &train_set,
+        validation: Some(&validation),
+        test: Some(&test_set),
+    };
+    let batches_per_epoch = train_set.len().div_ceil(config().batch_size);
+    let cases = [
+        (patience_config(), None, Outcome::EarlyStopped),
+        (
+            TrainConfig {
+                patience: None,
+                ..config()
+            },
+            None,
+            Outcome::Finished,
+        ),
+        (config(), Some(batches_per_epoch + 3), Outcome::Interrupted),
+        (config(), Some(2 * batches_per_epoch), Outcome::Interrupted),
+    ];
+    for (config, stop_after, expected) in cases {
+        let (outcome, state, told) = recorded(1, splits, &config, stop_after);
+        assert_eq!(outcome, expected, "one thread, stop after {stop_after:?}");
+        let (outcome_beside, state_beside, told_beside) = recorded(2, splits, &config, stop_after);
+        assert_eq!(outcome_beside, outcome, "stop after {stop_after:?}");
+        assert_eq!(state_beside, state, "stop after {stop_after:?}");
+        let ends = |told: &[Told]| -> Vec<TrainState<f32>> {
+            told.iter()
+                .filter_map(|t| match t {
+                    Told::Done(state) => Some((**state).clone()),
+                    Told::Started(_) => None,
+                })
+                .collect()
+        };
+        assert_eq!(ends(&told_beside), ends(&told), "stop after {stop_after:?}");
+        // In line, an epoch ends before the next starts; beside, the next one starts first.
+        let done_after_next_started = |told: &[Told]| {
+            told.windows(2).any(|w| match w {
+                [Told::Started(next), Told::Done(state)] => *next == state.epoch + 1,
+                _ => false,
+            })
+        };
+        assert!(!done_after_next_started(&told));
+        assert!(done_after_next_started(&told_beside), "stop after {stop_after:?}");
+    }
 }

@@ -6,7 +6,7 @@
 //! | `epoch`                                 | the epoch number (required)                        |
 //! | `train_acc`, `val_acc`, `test_acc`      | accuracy, as a fraction (0.9812) or percent (98.12) |
 //! | `train_loss`, `val_loss`, `test_loss`   | mean loss                                          |
-//! | `lr`, `seconds`                         | the epoch's last learning rate, its wall time      |
+//! | `lr`, `seconds`                         | the epoch's last learning rate, its training and evaluation time |
 //!
 //! mlp writes fractions, empty where a split was not measured (no validation or test set, or
 //! `--train-eval 0`). Reading, `_accuracy` may stand for

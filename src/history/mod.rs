@@ -29,7 +29,8 @@ pub struct EpochRecord {
     pub test_accuracy: Option<Accuracy>,
     /// Updates made in this epoch: a full pass, or fewer in the last when `steps` ends it.
     pub steps: usize,
-    /// Wall time of the epoch, training and the evaluations.
+    /// The epoch's training and evaluation time, added: the evaluations may have run beside the
+    /// next epoch's training (see `train`), so the epochs' seconds can add up to more than the run's.
     pub seconds: f64,
     /// Of `seconds`, the updates alone and the evaluations.
     pub train_seconds: f64,

@@ -2,6 +2,13 @@
 //! set shuffled every epoch, with a full evaluation of the training, validation and test sets after
 //! each epoch.
 //!
+//! With two threads or more, an epoch is measured while the next one trains (`epoch_end::Pending`):
+//! the state as the epoch left it goes to another thread of the pool, and when the evaluations come
+//! back, between two batches, the epoch is concluded into that state, which the observer sees as it
+//! would have at the epoch's end, and into the state training has taken further. Early stopping
+//! then returns the epoch's state; an interruption or a divergence concludes the epoch first. What
+//! the observer sees and where the run ends are the same as with the measurement in line.
+//!
 //! Everything that changes as training goes is one `TrainState` (`state`), so a checkpoint of it
 //! continues exactly: `train` picks up where the state says, shuffling an epoch only when it has
 //! not begun, and a run interrupted after any batch and resumed from its state ends bit for bit as
@@ -19,21 +26,21 @@
 //! before the observer sees the broken network, so the last model it saved stays the last good one.
 
 mod config;
+mod epoch_end;
 mod prefetch;
 mod state;
 mod trainer;
 
-use std::borrow::Cow;
 use std::time::Instant;
 
 pub use config::TrainConfig;
 pub use state::{Best, Learner, TrainState};
 pub use trainer::{Diverged, Trainer};
 
+use epoch_end::{EpochEnd, Measured, Measurement, Pending, measured_part};
+
 use crate::data::dataset::Dataset;
-use crate::evaluate::{Evaluation, evaluate};
 use crate::float::Float;
-use crate::history::EpochRecord;
 
 /// Why `train` returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,31 +99,68 @@ pub fn train<F: Float>(
         validation: data.validation,
         test: data.test,
     };
-    while state.epoch < config.epochs {
-        let Some(batches) = batches_of_this_epoch(state, config, train.len()) else {
-            break;
-        };
-        let started = Instant::now();
-        observer.epoch_started(state.epoch + 1, batches, state.batches_done);
-        run_epoch(&mut trainer, state, train, batches, observer)?;
-        if state.batches_done < batches {
-            state.epoch_seconds += started.elapsed().as_secs_f64();
-            return Ok(Outcome::Interrupted);
+    // With a thread to spare, each epoch is measured while the next one trains.
+    let beside = rayon::current_num_threads() > 1 && measured.any();
+    rayon::in_place_scope(|scope| {
+        let mut pending: Option<Pending<F>> = None;
+        while state.epoch < config.epochs {
+            let Some(batches) = batches_of_this_epoch(state, config, train.len()) else {
+                break;
+            };
+            let started = Instant::now();
+            observer.epoch_started(state.epoch + 1, batches, state.batches_done);
+            let trained = loop {
+                let trained = run_epoch(&mut trainer, state, train, batches, observer, &mut pending);
+                let paused =
+                    trained.is_ok() && state.batches_done < batches && pending.as_mut().is_some_and(Pending::is_ready);
+                if !paused {
+                    break trained;
+                }
+                // The previous epoch's measurement is done: conclude it, then train on.
+                if conclude_beside(pending.take(), state, observer, config)? {
+                    return Ok(Outcome::EarlyStopped);
+                }
+                if observer.should_stop() {
+                    break trained;
+                }
+            };
+            // Whatever ended this epoch, the one before is concluded first, as it was before this
+            // one began.
+            if conclude_beside(pending.take(), state, observer, config)? {
+                return Ok(Outcome::EarlyStopped);
+            }
+            trained?;
+            if state.batches_done < batches {
+                state.epoch_seconds += started.elapsed().as_secs_f64();
+                return Ok(Outcome::Interrupted);
+            }
+            let last_step = state.optimizer.steps - 1;
+            let end = EpochEnd {
+                epoch: state.epoch + 1,
+                steps: batches,
+                lr: trainer.lr_of(last_step),
+                train_seconds: state.epoch_seconds + started.elapsed().as_secs_f64(),
+                diverged: trainer.diverged(last_step, String::new()),
+            };
+            state.epoch += 1;
+            state.batches_done = 0;
+            state.epoch_seconds = 0.0;
+            let goes_on = state.epoch < config.epochs && batches_of_this_epoch(state, config, train.len()).is_some();
+            if beside && goes_on && !observer.should_stop() {
+                pending = Some(Pending::spawn(scope, end, state.clone(), measured));
+                continue;
+            }
+            end.conclude(Measurement::of(&state.network, measured), state)?;
+            observer.epoch_done(state)?;
+            if config.patience.is_some_and(|p| state.stale_epochs >= p) {
+                return Ok(Outcome::EarlyStopped);
+            }
+            if state.epoch < config.epochs && observer.should_stop() {
+                return Ok(Outcome::Interrupted);
+            }
         }
-        let record = end_epoch(&trainer, state, measured, batches, started)?;
-        state.history.epochs.push(record);
-        state.epoch += 1;
-        state.batches_done = 0;
-        state.epoch_seconds = 0.0;
-        observer.epoch_done(state)?;
-        if config.patience.is_some_and(|p| state.stale_epochs >= p) {
-            return Ok(Outcome::EarlyStopped);
-        }
-        if state.epoch < config.epochs && observer.should_stop() {
-            return Ok(Outcome::Interrupted);
-        }
-    }
-    Ok(Outcome::Finished)
+        Ok(Outcome::Finished)
+    })
 }
 
 /// How many batches the epoch after `state.epoch` has: all of an epoch over `samples`, or fewer
@@ -132,13 +176,15 @@ fn batches_of_this_epoch<F>(state: &TrainState<F>, config: &TrainConfig, samples
 }
 
 /// Trains the rest of the current epoch's first `batches` batches, stopping early when the observer
-/// asks to (then `state.batches_done` stays below `batches`).
+/// asks to or when the `pending` measurement of the previous epoch is done (then
+/// `state.batches_done` stays below `batches`).
 fn run_epoch<F: Float>(
     trainer: &mut Trainer<F>,
     state: &mut TrainState<F>,
     train: &Dataset,
     batches: usize,
     observer: &mut dyn Observer<F>,
+    pending: &mut Option<Pending<F>>,
 ) -> Result<(), Diverged> {
     let TrainState {
         network,
@@ -155,85 +201,37 @@ fn run_epoch<F: Float>(
     };
     trainer.run_epoch(&mut learner, train, (order, batches_done), batches, |loss| {
         observer.batch_done(loss);
-        !observer.should_stop()
+        !observer.should_stop() && !pending.as_mut().is_some_and(Pending::is_ready)
     })
 }
 
-/// The images measured after each epoch: the training set or the part of it `--train-eval`
-/// chose (none for 0), the validation and the test set when there are.
-#[derive(Clone, Copy)]
-struct Measured<'a> {
-    train: Option<&'a Dataset>,
-    validation: Option<&'a Dataset>,
-    test: Option<&'a Dataset>,
-}
-
-/// The part of `train` measured after each epoch: all of it (`None`), or `n` images spread evenly
-/// through it (every `len / n`-th, so a set sorted by class is measured in proportion).
-fn measured_part(train: &Dataset, n: Option<usize>) -> Option<Cow<'_, Dataset>> {
-    match n {
-        None => Some(Cow::Borrowed(train)),
-        Some(0) => None,
-        Some(n) if n >= train.len() => Some(Cow::Borrowed(train)),
-        Some(n) => {
-            let spread: Vec<usize> = (0..n).map(|i| i * train.len() / n).collect();
-            Some(Cow::Owned(train.select(&spread)))
-        }
+/// Concludes the epoch measured beside training, if any, once its measurement is done: the record
+/// goes into the state that epoch left, which the observer sees as it would have at the epoch's end,
+/// and into `live`, the state training has taken further. Returns whether early stopping ends the
+/// run at that epoch; `live` is then the state it left.
+fn conclude_beside<F: Float>(
+    pending: Option<Pending<F>>,
+    live: &mut TrainState<F>,
+    observer: &mut dyn Observer<F>,
+    config: &TrainConfig,
+) -> anyhow::Result<bool> {
+    let Some(pending) = pending else {
+        return Ok(false);
+    };
+    let (end, mut ended, measurement) = pending.wait();
+    end.conclude(measurement, &mut ended)?;
+    observer.epoch_done(&ended)?;
+    if config.patience.is_some_and(|p| ended.stale_epochs >= p) {
+        *live = ended;
+        return Ok(true);
     }
-}
-
-/// The record of the epoch just trained (`batches` updates, begun at `started`): every measured
-/// split evaluated, each loss checked to be finite, and the best network on validation updated.
-fn end_epoch<F: Float>(
-    trainer: &Trainer<F>,
-    state: &mut TrainState<F>,
-    data: Measured<'_>,
-    batches: usize,
-    started: Instant,
-) -> Result<EpochRecord, Diverged> {
-    let last_step = state.optimizer.steps - 1;
-    let trained = Instant::now();
-    let on = |split: Option<&Dataset>| split.map(|set| evaluate(&state.network, set));
-    let (on_train, on_validation, on_test) = (on(data.train), on(data.validation), on(data.test));
-    let losses = [on_train.as_ref(), on_validation.as_ref(), on_test.as_ref()];
-    if let Some(loss) = losses.into_iter().flatten().map(|e| e.loss).find(|l| !l.is_finite()) {
-        let what = format!("the evaluation loss after the epoch is {loss}");
-        return Err(trainer.diverged(last_step, what));
+    let best_epoch = |state: &TrainState<F>| state.best.as_ref().map(|b| b.epoch);
+    if best_epoch(&ended) != best_epoch(live) {
+        live.best = ended.best;
     }
-    let epoch = state.epoch + 1;
-    if let Some(v) = &on_validation {
-        consider_best(state, epoch, v);
-    }
-    Ok(EpochRecord {
-        epoch,
-        lr: trainer.lr_of(last_step),
-        train_loss: on_train.as_ref().map(|e| e.loss),
-        train_accuracy: on_train.as_ref().map(Evaluation::accuracy),
-        val_loss: on_validation.as_ref().map(|v| v.loss),
-        val_accuracy: on_validation.as_ref().map(Evaluation::accuracy),
-        test_loss: on_test.as_ref().map(|e| e.loss),
-        test_accuracy: on_test.as_ref().map(Evaluation::accuracy),
-        steps: batches,
-        seconds: state.epoch_seconds + started.elapsed().as_secs_f64(),
-        train_seconds: state.epoch_seconds + (trained - started).as_secs_f64(),
-        eval_seconds: trained.elapsed().as_secs_f64(),
-    })
-}
-
-/// Keeps the network of `epoch` as the best when its validation result beats the best so far.
-fn consider_best<F: Float>(state: &mut TrainState<F>, epoch: usize, validation: &Evaluation) {
-    let (accuracy, loss) = (validation.accuracy(), validation.loss);
-    if state.best.as_ref().is_none_or(|b| b.beaten_by(accuracy, loss)) {
-        state.best = Some(Best {
-            network: state.network.clone(),
-            epoch,
-            accuracy,
-            loss,
-        });
-        state.stale_epochs = 0;
-    } else {
-        state.stale_epochs += 1;
-    }
+    live.stale_epochs = ended.stale_epochs;
+    live.history.epochs.extend(ended.history.epochs.pop());
+    Ok(false)
 }
 
 #[cfg(test)]

@@ -60,7 +60,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         drawn_lines: 0,
         history,
     };
-    let outcome = run.train(&mut saver)?;
+    let outcome = run.train(&mut saver);
+    // An epoch stopped early, by Ctrl-C or by early stopping at the epoch before it, leaves its bar.
+    saver.clear_progress();
+    let outcome = outcome?;
     if outcome == Outcome::Interrupted {
         run.save(&out)?;
         return Err(exit::Interrupted {

@@ -1,5 +1,6 @@
 //! What `mlp train` does as the loop goes: a progress bar per epoch, then the epoch's line, the
-//! checkpoint saved, a row appended to the history CSV and the curves redrawn.
+//! checkpoint saved, a row appended to the history CSV and the curves redrawn. An epoch measured
+//! beside the next one's training has its line printed above that epoch's bar.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,7 +55,8 @@ pub enum PlotTarget {
 /// Shows progress, saves the checkpoint after every epoch and appends the history.
 pub struct EpochSaver {
     pub console: Console,
-    pub progress: Option<Progress>,
+    /// The bar of the epoch training, and that epoch.
+    pub progress: Option<(usize, Progress)>,
     pub config: TrainConfig,
     pub info: ModelInfo,
     pub out: PathBuf,
@@ -65,16 +67,26 @@ pub struct EpochSaver {
     pub history: Option<HistoryFile>,
 }
 
+impl EpochSaver {
+    /// Takes the progress bar off the terminal, if one is shown.
+    pub fn clear_progress(&mut self) {
+        if let Some((_, progress)) = self.progress.take() {
+            progress.finish();
+        }
+    }
+}
+
 impl Observer<f32> for EpochSaver {
     fn epoch_started(&mut self, epoch: usize, batches: usize, done: usize) {
-        self.progress = Some(
-            self.console
-                .progress((batches - done) as u64, format!("epoch {epoch}/{}", self.config.epochs)),
-        );
+        self.clear_progress();
+        let bar = self
+            .console
+            .progress((batches - done) as u64, format!("epoch {epoch}/{}", self.config.epochs));
+        self.progress = Some((epoch, bar));
     }
 
     fn batch_done(&mut self, loss: f64) {
-        if let Some(progress) = &mut self.progress {
+        if let Some((_, progress)) = &mut self.progress {
             progress.step(loss);
         }
     }
@@ -84,10 +96,10 @@ impl Observer<f32> for EpochSaver {
     }
 
     fn epoch_done(&mut self, state: &TrainState<f32>) -> anyhow::Result<()> {
-        if let Some(progress) = self.progress.take() {
-            progress.finish();
-        }
         let record = state.history.epochs.last().expect("an epoch was recorded");
+        if self.progress.as_ref().is_some_and(|(epoch, _)| *epoch == record.epoch) {
+            self.clear_progress();
+        }
         model_file::save_checkpoint(&self.out, &self.config, state, &self.info)?;
         if let Some(history) = &mut self.history {
             history
@@ -117,17 +129,26 @@ impl Observer<f32> for EpochSaver {
             Some(PlotTarget::Terminal) => self.console.terminal_style(),
             _ => None,
         };
-        if terminal.is_some() {
-            self.console.erase_lines(std::mem::take(&mut self.drawn_lines));
-        }
-        self.console.line(&format!(
+        let line = format!(
             "epoch {:>3}/{}  lr {:.3e}{measured}  {:.1} s{best}",
             record.epoch, self.config.epochs, record.lr, record.seconds
-        ));
-        if let Some(style) = terminal {
-            let text = Curves::from_history(&state.history).as_text(style);
-            self.console.line(text.trim_end());
-            self.drawn_lines = text.lines().count();
+        );
+        let (console, drawn_lines) = (self.console, &mut self.drawn_lines);
+        let mut print = || {
+            if terminal.is_some() {
+                console.erase_lines(std::mem::take(drawn_lines));
+            }
+            console.line(&line);
+            if let Some(style) = terminal {
+                let text = Curves::from_history(&state.history).as_text(style);
+                console.line(text.trim_end());
+                *drawn_lines = text.lines().count();
+            }
+        };
+        // A later epoch's bar, when this epoch was measured beside it, is redrawn under the lines.
+        match &self.progress {
+            Some((_, bar)) => bar.suspend(print),
+            None => print(),
         }
         Ok(())
     }
