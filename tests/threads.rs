@@ -49,6 +49,27 @@ fn the_same_seed_and_thread_count_train_the_same_model_bytes() {
 }
 
 #[test]
+fn measuring_in_line_gives_the_model_and_history_of_measuring_beside() {
+    let data = common::tiny_mnist(640, 200);
+    let work = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = work.path().join(name);
+        let args = [
+            &["--epochs", "3", "--batch-size", "64", "--seed", "5", "--threads", "2"],
+            extra,
+        ]
+        .concat();
+        let report = common::train_json(data.path(), &out, &args);
+        (fs::read(&out).unwrap(), common::history_without_times(&report))
+    };
+    let (beside, beside_history) = run("beside.bin", &[]);
+    let (in_line, in_line_history) = run("in-line.bin", &["--measure-in-line"]);
+    assert!(beside == in_line, "--measure-in-line saved a different model");
+    assert_eq!(beside_history, in_line_history);
+    assert_eq!(beside_history.as_array().map(Vec::len), Some(3), "{beside_history}");
+}
+
+#[test]
 fn zero_threads_is_a_usage_error() {
     common::mlp()
         .args(["train", "--threads", "0"])

@@ -72,6 +72,11 @@ pub trait Observer<F> {
     fn should_stop(&self) -> bool {
         false
     }
+    /// Whether an epoch may be measured while the next one trains (with two threads or more):
+    /// `epoch_done` then comes a few batches into the next epoch, after its `epoch_started`.
+    fn measure_beside(&self) -> bool {
+        true
+    }
     /// An epoch ended (its record is the last in `state.history`). An error stops training.
     fn epoch_done(&mut self, state: &TrainState<F>) -> anyhow::Result<()>;
 }
@@ -100,7 +105,7 @@ pub fn train<F: Float>(
         test: data.test,
     };
     // With a thread to spare, each epoch is measured while the next one trains.
-    let beside = rayon::current_num_threads() > 1 && measured.any();
+    let beside = observer.measure_beside() && rayon::current_num_threads() > 1 && measured.any();
     rayon::in_place_scope(|scope| {
         let mut pending: Option<Pending<F>> = None;
         while state.epoch < config.epochs {

@@ -50,6 +50,11 @@ pub struct TrainArgs {
     /// and thread count give bit-identical results
     #[arg(long, value_parser = positive_usize)]
     pub threads: Option<usize>,
+    /// Measure each epoch before the next one trains, as on one thread, so that each epoch's
+    /// training seconds are the updates' alone (for timing epochs). By default, with two threads
+    /// or more, an epoch is measured while the next one trains
+    #[arg(long)]
+    pub measure_in_line: bool,
     /// Print nothing but errors (and the JSON with --json)
     #[arg(long)]
     pub quiet: bool,

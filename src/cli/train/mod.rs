@@ -59,6 +59,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         plot,
         drawn_lines: 0,
         history,
+        measure_in_line: args.measure_in_line,
     };
     let outcome = run.train(&mut saver);
     // An epoch stopped early, by Ctrl-C or by early stopping at the epoch before it, leaves its bar.

@@ -65,6 +65,8 @@ pub struct EpochSaver {
     /// Lines the curves took when last drawn on the terminal, to redraw them in place.
     pub drawn_lines: usize,
     pub history: Option<HistoryFile>,
+    /// `--measure-in-line`: each epoch is measured before the next one trains.
+    pub measure_in_line: bool,
 }
 
 impl EpochSaver {
@@ -93,6 +95,10 @@ impl Observer<f32> for EpochSaver {
 
     fn should_stop(&self) -> bool {
         STOP_REQUESTED.load(Ordering::SeqCst)
+    }
+
+    fn measure_beside(&self) -> bool {
+        !self.measure_in_line
     }
 
     fn epoch_done(&mut self, state: &TrainState<f32>) -> anyhow::Result<()> {
