@@ -16,6 +16,7 @@ use crate::data::dataset::Dataset;
 use crate::evaluate::{Evaluation, evaluate};
 use crate::float::Float;
 use crate::history::EpochRecord;
+use crate::nn::Network;
 
 /// The images measured after each epoch: the training set or the part of it `--train-eval`
 /// chose (none for 0), the validation and the test set when there are.
@@ -57,7 +58,7 @@ pub struct Measurement {
 
 impl Measurement {
     /// `network` evaluated on every measured split.
-    pub fn of<F: Float>(network: &crate::nn::Network<F>, splits: Measured<'_>) -> Self {
+    pub fn of<F: Float>(network: &Network<F>, splits: Measured<'_>) -> Self {
         let started = Instant::now();
         let on = |split: Option<&Dataset>| split.map(|set| evaluate(network, set));
         Self {

@@ -139,17 +139,7 @@ pub fn train<F: Float>(
                 state.epoch_seconds += started.elapsed().as_secs_f64();
                 return Ok(Outcome::Interrupted);
             }
-            let last_step = state.optimizer.steps - 1;
-            let end = EpochEnd {
-                epoch: state.epoch + 1,
-                steps: batches,
-                lr: trainer.lr_of(last_step),
-                train_seconds: state.epoch_seconds + started.elapsed().as_secs_f64(),
-                diverged: trainer.diverged(last_step, String::new()),
-            };
-            state.epoch += 1;
-            state.batches_done = 0;
-            state.epoch_seconds = 0.0;
+            let end = count_epoch_done(&trainer, state, batches, started);
             let goes_on = state.epoch < config.epochs && batches_of_this_epoch(state, config, train.len()).is_some();
             if beside && goes_on && !observer.should_stop() {
                 pending = Some(Pending::spawn(scope, end, state.clone(), measured));
@@ -178,6 +168,28 @@ fn batches_of_this_epoch<F>(state: &TrainState<F>, config: &TrainConfig, samples
         .map_or(usize::MAX, |s| s.saturating_sub(state.optimizer.steps as usize));
     let batches = per_epoch.min(state.batches_done.saturating_add(left));
     (batches > state.batches_done).then_some(batches)
+}
+
+/// Counts the epoch just trained (`batches` updates, begun at `started`) as done in `state`, and
+/// returns what its record needs besides the measurement.
+fn count_epoch_done<F: Float>(
+    trainer: &Trainer<F>,
+    state: &mut TrainState<F>,
+    batches: usize,
+    started: Instant,
+) -> EpochEnd {
+    let last_step = state.optimizer.steps - 1;
+    let end = EpochEnd {
+        epoch: state.epoch + 1,
+        steps: batches,
+        lr: trainer.lr_of(last_step),
+        train_seconds: state.epoch_seconds + started.elapsed().as_secs_f64(),
+        diverged: trainer.diverged(last_step, String::new()),
+    };
+    state.epoch += 1;
+    state.batches_done = 0;
+    state.epoch_seconds = 0.0;
+    end
 }
 
 /// Trains the rest of the current epoch's first `batches` batches, stopping early when the observer
