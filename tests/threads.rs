@@ -60,13 +60,21 @@ fn measuring_in_line_gives_the_model_and_history_of_measuring_beside() {
         ]
         .concat();
         let report = common::train_json(data.path(), &out, &args);
-        (fs::read(&out).unwrap(), common::history_without_times(&report))
+        let measured_beside = report["epochs_measured_beside"].clone();
+        (
+            fs::read(&out).unwrap(),
+            common::history_without_times(&report),
+            measured_beside,
+        )
     };
-    let (beside, beside_history) = run("beside.bin", &[]);
-    let (in_line, in_line_history) = run("in-line.bin", &["--measure-in-line"]);
+    let (beside, beside_history, beside_count) = run("beside.bin", &[]);
+    let (in_line, in_line_history, in_line_count) = run("in-line.bin", &["--measure-in-line"]);
     assert!(beside == in_line, "--measure-in-line saved a different model");
     assert_eq!(beside_history, in_line_history);
     assert_eq!(beside_history.as_array().map(Vec::len), Some(3), "{beside_history}");
+    // The report says which epochs overlapped training: all but the last, which has no next one.
+    assert_eq!(beside_count, 2);
+    assert_eq!(in_line_count, 0);
 }
 
 #[test]

@@ -80,8 +80,9 @@ pub struct EpochEnd {
     /// The rate of the epoch's last update.
     pub lr: f64,
     pub train_seconds: f64,
-    /// What to report when a measured loss is not finite: the epoch's last update diverged.
-    pub diverged: Diverged,
+    /// Where the epoch's last update stands (1-based batch of the epoch's schedule, and the
+    /// schedule's batches per epoch): a measured loss that is not finite is reported there.
+    pub last_batch: (usize, usize),
 }
 
 impl EpochEnd {
@@ -97,10 +98,13 @@ impl EpochEnd {
         } = measurement;
         let losses = [&train, &validation, &test].map(|e| e.as_ref().map(|e| e.loss));
         if let Some(loss) = losses.into_iter().flatten().find(|l| !l.is_finite()) {
-            let what = format!("the evaluation loss after the epoch is {loss}");
+            let (batch, batches) = self.last_batch;
             return Err(Diverged {
-                what,
-                ..self.diverged.clone()
+                epoch: self.epoch,
+                batch,
+                batches,
+                what: format!("the evaluation loss after the epoch is {loss}"),
+                learning_rate: self.lr,
             });
         }
         if let Some(v) = &validation {
@@ -192,5 +196,75 @@ impl<F: Float> Pending<F> {
         }
         let (state, measurement) = self.received.expect("the measurement arrived");
         (self.end, state, measurement)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::metrics::ConfusionMatrix;
+    use crate::nn::{Activation, Init, Loss};
+    use crate::optim::Method;
+
+    fn state() -> TrainState<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let network = Network::new(
+            &[4, 3, 2],
+            Activation::Sigmoid,
+            Loss::CrossEntropy,
+            Init::default_for(Activation::Sigmoid),
+            &mut rng,
+        );
+        TrainState::new(network, Method::Sgd, rng, 10)
+    }
+
+    fn measured(test_loss: f64) -> Measurement {
+        let evaluation = |loss| Evaluation {
+            loss,
+            confusion: ConfusionMatrix::new(2),
+            predictions: Vec::new(),
+        };
+        Measurement {
+            train: Some(evaluation(0.5)),
+            validation: None,
+            test: Some(evaluation(test_loss)),
+            seconds: 0.25,
+        }
+    }
+
+    const END: EpochEnd = EpochEnd {
+        epoch: 3,
+        steps: 4,
+        lr: 0.125,
+        train_seconds: 1.5,
+        last_batch: (4, 5),
+    };
+
+    #[test]
+    fn a_finite_measurement_is_recorded_with_the_epochs_numbers() {
+        let mut state = state();
+        END.conclude(measured(0.75), &mut state).unwrap();
+        let record = state.history.epochs.last().expect("a record");
+        assert_eq!((record.epoch, record.steps, record.lr), (3, 4, 0.125));
+        assert_eq!((record.train_loss, record.test_loss), (Some(0.5), Some(0.75)));
+        assert_eq!(
+            (record.train_seconds, record.eval_seconds, record.seconds),
+            (1.5, 0.25, 1.75)
+        );
+    }
+
+    #[test]
+    fn a_loss_that_is_not_finite_is_a_divergence_at_the_epochs_last_update() {
+        let mut state = state();
+        let diverged = END.conclude(measured(f64::NAN), &mut state).unwrap_err();
+        assert_eq!(
+            (diverged.epoch, diverged.batch, diverged.batches, diverged.learning_rate),
+            (3, 4, 5, 0.125)
+        );
+        assert_eq!(diverged.what, "the evaluation loss after the epoch is NaN");
+        assert!(state.history.epochs.is_empty(), "a diverged epoch was recorded");
     }
 }

@@ -184,7 +184,7 @@ fn count_epoch_done<F: Float>(
         steps: batches,
         lr: trainer.lr_of(last_step),
         train_seconds: state.epoch_seconds + started.elapsed().as_secs_f64(),
-        diverged: trainer.diverged(last_step, String::new()),
+        last_batch: trainer.batch_of(last_step),
     };
     state.epoch += 1;
     state.batches_done = 0;

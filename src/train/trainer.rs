@@ -216,12 +216,22 @@ impl<F: Float> Trainer<F> {
     /// The divergence found at update `step` (0-based, counted over the whole run), placed in its
     /// epoch and batch the way the schedule places it.
     pub fn diverged(&self, step: u64, what: String) -> Diverged {
+        let (batch, batches) = self.batch_of(step);
         Diverged {
             epoch: (step / self.steps_per_epoch) as usize + 1,
-            batch: (step % self.steps_per_epoch) as usize + 1,
-            batches: self.steps_per_epoch as usize,
+            batch,
+            batches,
             what,
             learning_rate: self.lr_of(step),
         }
+    }
+
+    /// Update `step` (0-based, over the whole run) as the schedule places it in its epoch: its
+    /// batch (1-based) and the batches of an epoch.
+    pub fn batch_of(&self, step: u64) -> (usize, usize) {
+        (
+            (step % self.steps_per_epoch) as usize + 1,
+            self.steps_per_epoch as usize,
+        )
     }
 }

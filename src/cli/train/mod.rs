@@ -60,6 +60,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         drawn_lines: 0,
         history,
         measure_in_line: args.measure_in_line,
+        measured_beside: 0,
     };
     let outcome = run.train(&mut saver);
     // An epoch stopped early, by Ctrl-C or by early stopping at the epoch before it, leaves its bar.
@@ -74,7 +75,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .into());
     }
     let seconds = (load_seconds, started.elapsed().as_secs_f64());
-    finish(&console, &run, &out, outcome, resumed_at, seconds);
+    finish(
+        &console,
+        &run,
+        &out,
+        outcome,
+        (resumed_at, saver.measured_beside),
+        seconds,
+    );
     Ok(())
 }
 
@@ -229,13 +237,14 @@ fn describe(console: &Console, run: &Run) {
 }
 
 /// The test accuracy of the model kept, and the closing report.
-/// `resumed_at`: the epochs and batches a resumed run had done; `(load_seconds, seconds)`.
+/// `resumed_at`: the epochs and batches a resumed run had done; `measured_beside`: this run's epochs
+/// measured while the next one trained; `(load_seconds, seconds)`.
 fn finish(
     console: &Console,
     run: &Run,
     out: &Path,
     outcome: Outcome,
-    resumed_at: Option<(usize, usize)>,
+    (resumed_at, measured_beside): (Option<(usize, usize)>, usize),
     (load_seconds, seconds): (f64, f64),
 ) {
     let kept = run.state.kept();
@@ -261,13 +270,21 @@ fn finish(
     let train_seconds: f64 = history.iter().map(|e| e.train_seconds).sum();
     let eval_seconds: f64 = history.iter().map(|e| e.eval_seconds).sum();
     let steps: usize = history.iter().map(|e| e.steps).sum();
+    // Epochs measured beside training overlap it, so the sum can pass the run's wall time.
+    let beside = match measured_beside {
+        0 => String::new(),
+        n => {
+            let this_run = run.state.epoch - resumed_at.map_or(0, |(epoch, _)| epoch);
+            format!(", {n} of {this_run} epochs measured while the next one trained")
+        }
+    };
     let tested = match on_test {
         Some((accuracy, _)) => format!("test accuracy {accuracy}"),
         None => "no test set (give one with --test-data FILE)".to_owned(),
     };
     console.line(&format!(
         "{how} after {epochs} epochs ({steps} updates{went_on}), {seconds:.1} s (loading {load_seconds:.2} s, training \
-         {train_seconds:.1} s, evaluation {eval_seconds:.1} s); kept {which}: {tested}; saved to {}",
+         {train_seconds:.1} s, evaluation {eval_seconds:.1} s{beside}); kept {which}: {tested}; saved to {}",
         out.display()
     ));
     console.json(&json!({
@@ -285,6 +302,7 @@ fn finish(
         "load_seconds": load_seconds,
         "train_seconds": train_seconds,
         "eval_seconds": eval_seconds,
+        "epochs_measured_beside": measured_beside,
     }));
 }
 

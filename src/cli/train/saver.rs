@@ -67,6 +67,9 @@ pub struct EpochSaver {
     pub history: Option<HistoryFile>,
     /// `--measure-in-line`: each epoch is measured before the next one trains.
     pub measure_in_line: bool,
+    /// Epochs whose measurement ended while a later epoch trained: their evaluation seconds
+    /// overlap training's.
+    pub measured_beside: usize,
 }
 
 impl EpochSaver {
@@ -103,8 +106,10 @@ impl Observer<f32> for EpochSaver {
 
     fn epoch_done(&mut self, state: &TrainState<f32>) -> anyhow::Result<()> {
         let record = state.history.epochs.last().expect("an epoch was recorded");
-        if self.progress.as_ref().is_some_and(|(epoch, _)| *epoch == record.epoch) {
-            self.clear_progress();
+        match &self.progress {
+            Some((epoch, _)) if *epoch == record.epoch => self.clear_progress(),
+            Some((epoch, _)) if *epoch > record.epoch => self.measured_beside += 1,
+            _ => {}
         }
         model_file::save_checkpoint(&self.out, &self.config, state, &self.info)?;
         if let Some(history) = &mut self.history {
