@@ -210,6 +210,26 @@ impl<F: Float> Augmenter<F> {
     /// when `elastic`, read mirrored left to right when `mirror`; every channel of a pixel moves alike.
     fn resample(
         &mut self,
+        image: ArrayViewMut1<F>,
+        shift: (f64, f64),
+        angle: f64,
+        factor: f64,
+        (elastic, mirror): (bool, bool),
+    ) {
+        for (s, &v) in self.source.iter_mut().zip(image.iter()) {
+            *s = v;
+        }
+        if angle == 0.0 && factor == 1.0 && !elastic {
+            self.move_whole(image, (shift.0 as i64, shift.1 as i64), mirror);
+        } else {
+            self.interpolate(image, shift, angle, factor, (elastic, mirror));
+        }
+    }
+
+    /// `resample` by bilinear interpolation at each output pixel's source point (`self.source`
+    /// holds the image).
+    fn interpolate(
+        &self,
         mut image: ArrayViewMut1<F>,
         shift: (f64, f64),
         angle: f64,
@@ -220,9 +240,6 @@ impl<F: Float> Augmenter<F> {
             rows, cols, channels, ..
         } = self.shape;
         let centre = ((rows as f64 - 1.0) / 2.0, (cols as f64 - 1.0) / 2.0);
-        for (s, &v) in self.source.iter_mut().zip(image.iter()) {
-            *s = v;
-        }
         let (sin, cos) = angle.sin_cos();
         for r in 0..rows {
             for c in 0..cols {
@@ -239,6 +256,33 @@ impl<F: Float> Augmenter<F> {
                 }
                 for k in 0..channels {
                     image[(r * cols + c) * channels + k] = self.sample(sy, sx, k);
+                }
+            }
+        }
+    }
+
+    /// `resample` for shifts and flips alone, which move pixels by whole steps: each output pixel
+    /// copies the source pixel it reads, or the background from outside. That is what the bilinear
+    /// interpolation gives there (weights 1 and 0), bit for bit, without its arithmetic per pixel.
+    fn move_whole(&self, mut image: ArrayViewMut1<F>, (dr, dc): (i64, i64), mirror: bool) {
+        let ImageShape {
+            rows,
+            cols,
+            channels,
+            background,
+        } = self.shape;
+        let background = F::of(background);
+        let inside = |i: i64, n: usize| usize::try_from(i).ok().filter(|&i| i < n);
+        for r in 0..rows {
+            let source_row = inside(r as i64 - dr, rows);
+            for c in 0..cols {
+                let sc = c as i64 - dc;
+                let sc = if mirror { (cols - 1) as i64 - sc } else { sc };
+                let from = source_row
+                    .zip(inside(sc, cols))
+                    .map(|(sr, sc)| (sr * cols + sc) * channels);
+                for k in 0..channels {
+                    image[(r * cols + c) * channels + k] = from.map_or(background, |at| self.source[at + k]);
                 }
             }
         }
@@ -301,7 +345,7 @@ impl<F: Float> Augmenter<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Array2;
+    use ndarray::{Array1, Array2};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -339,6 +383,38 @@ mod tests {
             seen_shifted |= moved != 0.0;
         }
         assert!(seen_shifted);
+    }
+
+    #[test]
+    fn shifts_and_flips_copy_exactly_what_interpolation_gives() {
+        // Colour pixels of random values on a negative background (as standard scaling gives).
+        let shape = ImageShape {
+            rows: 7,
+            cols: 5,
+            channels: 3,
+            background: -0.4242,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let image: Vec<f32> = (0..7 * 5 * 3).map(|_| rng.random_range(-1.0..2.0)).collect();
+        let mut augmenter = Augmenter::new(Augment::default(), shape);
+        augmenter.source.copy_from_slice(&image);
+        for dr in -8..=8 {
+            for dc in -6..=6 {
+                for mirror in [false, true] {
+                    let mut copied = Array1::from(image.clone());
+                    let mut interpolated = copied.clone();
+                    augmenter.move_whole(copied.view_mut(), (dr, dc), mirror);
+                    let shift = (dr as f64, dc as f64);
+                    augmenter.interpolate(interpolated.view_mut(), shift, 0.0, 1.0, (false, mirror));
+                    let bits = |x: &Array1<f32>| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&copied),
+                        bits(&interpolated),
+                        "shift ({dr}, {dc}), mirror {mirror}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
