@@ -133,7 +133,7 @@ impl Progress {
         self.running_loss += loss;
         self.steps += 1;
         self.bar.inc(1);
-        if self.steps % MESSAGE_EVERY == 0 && !self.bar.is_hidden() {
+        if self.steps.is_multiple_of(MESSAGE_EVERY) && !self.bar.is_hidden() {
             self.bar
                 .set_message(format!("loss {:.4}", self.running_loss / self.steps as f64));
         }

@@ -59,7 +59,12 @@ impl ImageShape {
             None => {
                 if let Some(side) = exact_sqrt(len).filter(|&s| s > 0) {
                     Ok(shape(side, side, 1))
-                } else if let Some(side) = (len % 3 == 0).then(|| exact_sqrt(len / 3)).flatten().filter(|&s| s > 0) {
+                } else if let Some(side) = len
+                    .is_multiple_of(3)
+                    .then(|| exact_sqrt(len / 3))
+                    .flatten()
+                    .filter(|&s| s > 0)
+                {
                     Ok(shape(side, side, 3))
                 } else {
                     Err(format!(

@@ -16,6 +16,10 @@ pub const MR: usize = 6;
 /// Columns of the register tile: two 8-wide f32 vectors.
 pub const NR: usize = 16;
 
+/// The most tiles, one below the other, that `Kernel::tiles_into` computes at once (two with
+/// AVX-512).
+pub const MAX_TILES: usize = 2;
+
 /// One MR x NR tile of sums.
 pub type Tile<F> = [[F; NR]; MR];
 
@@ -33,12 +37,14 @@ pub trait Kernel: Copy + 'static {
     /// Runs `f` with this thread's packing buffers.
     fn with_buffers<R>(f: impl FnOnce(&mut Buffers<Self>) -> R) -> R;
 
-    /// `tile`, stored straight from the registers into the tile of c at `[i0, j0]`:
-    /// c[i0 + i, j0 + j] = alpha · sum + beta · c[..] (c not read when beta is 0), for a tile that
-    /// lies in c (all of it, or its first rows at c's bottom edge), in rows of consecutive values.
-    /// Returns false, having done nothing, for any other tile or where there is no such kernel;
-    /// `store_tile` then stores `tile`'s sums, with the same roundings.
-    fn tile_into(
+    /// `tile` for one or more consecutive A slivers (as many as the kernel takes at once, at most
+    /// `a.len() / (k·MR)`), stored straight from the registers into the tiles of c from `[i0, j0]`
+    /// down: c[i0 + i, j0 + j] = alpha · sum + beta · c[..] (c not read when beta is 0), for tiles
+    /// that lie in c (all of them, or the first rows of the last at c's bottom edge), in rows of
+    /// consecutive values. Returns how many slivers it did: 0, having done nothing, for any other
+    /// tile or where there is no such kernel; `store_tile` then stores `tile`'s sums, with the
+    /// same roundings.
+    fn tiles_into(
         _k: usize,
         _a: &[Self],
         _b: &[Self],
@@ -46,8 +52,8 @@ pub trait Kernel: Copy + 'static {
         _beta: Self,
         _c: &mut ArrayViewMut2<Self>,
         _at: [usize; 2],
-    ) -> bool {
-        false
+    ) -> usize {
+        0
     }
 
     /// Packs W whole lanes, each a slice of at least depth = sliver.len() / W values, depth-major

@@ -30,9 +30,11 @@ use std::cell::RefCell;
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, s};
 
 use super::cache;
-use super::element::{Buffers, Element, Kernel, MR, NR, Tile, pack_lanes_portable};
+use super::element::{Buffers, Element, Kernel, MAX_TILES, MR, NR, Tile, pack_lanes_portable};
 #[cfg(target_arch = "x86_64")]
 use super::gemm_avx2 as avx2;
+#[cfg(target_arch = "x86_64")]
+use super::gemm_avx512 as avx512;
 use super::split::{GEMM_MIN_WORK, best_split, pieces};
 
 /// Depth of a packed block. For k = 1024 (3 blocks of 342), a B sliver (22 KB) and an A sliver
@@ -84,7 +86,7 @@ impl Kernel for f32 {
     }
 
     #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
-    fn tile_into(
+    fn tiles_into(
         k: usize,
         a: &[f32],
         b: &[f32],
@@ -92,7 +94,7 @@ impl Kernel for f32 {
         beta: f32,
         c: &mut ArrayViewMut2<f32>,
         at: [usize; 2],
-    ) -> bool {
+    ) -> usize {
         let [i0, j0] = at;
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2")
@@ -103,13 +105,26 @@ impl Kernel for f32 {
         {
             assert!(a.len() >= k * MR && b.len() >= k * NR, "packed slivers shorter than k");
             let (rs, rows) = (c.strides()[0], c.nrows() - i0);
-            let (a, b) = (a.as_ptr(), b.as_ptr());
-            // SAFETY: the CPU has AVX2 and FMA and the slivers hold k rows (checked above); the
-            // rows i0 .. i0 + R of c (R = MR, or the rows left when fewer) each hold columns
+            let (a, slivers, b) = (a.as_ptr(), a.len() / (k * MR), b.as_ptr());
+            // SAFETY: the slivers hold k rows each (checked above); the rows i0 .. i0 + R of c
+            // (R the rows of the tiles done, or the rows left when fewer) each hold columns
             // j0 .. j0 + NR side by side (checked above), elements of the view c, which this
             // function borrows mutably.
             unsafe {
                 let c = c.as_mut_ptr().offset(i0 as isize * rs + j0 as isize);
+                // Whole groups where the CPU has AVX-512 (the last one may end in c's bottom
+                // rows); a group's second sliver needs rows past the first tile.
+                if std::arch::is_x86_feature_detected!("avx512f") && slivers >= avx512::SLIVERS && rows > MR {
+                    match rows {
+                        7 => avx512::group_into::<7>(k, a, b, alpha, beta, c, rs),
+                        8 => avx512::group_into::<8>(k, a, b, alpha, beta, c, rs),
+                        9 => avx512::group_into::<9>(k, a, b, alpha, beta, c, rs),
+                        10 => avx512::group_into::<10>(k, a, b, alpha, beta, c, rs),
+                        11 => avx512::group_into::<11>(k, a, b, alpha, beta, c, rs),
+                        _ => avx512::group_into::<{ avx512::SLIVERS * MR }>(k, a, b, alpha, beta, c, rs),
+                    }
+                    return avx512::SLIVERS;
+                }
                 // The bottom tile of a C whose rows are not a multiple of MR (128 = 21 x 6 + 2)
                 // computes only its rows.
                 match rows {
@@ -121,9 +136,9 @@ impl Kernel for f32 {
                     _ => avx2::tile_into::<MR>(k, a, b, alpha, beta, c, rs),
                 }
             }
-            return true;
+            return 1;
         }
-        false
+        0
     }
 
     fn pack_lanes<const W: usize>(lanes: &[&[f32]; W], sliver: &mut [f32]) {
@@ -246,12 +261,21 @@ fn gemm_serial<F: Element>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F
                             pack::<F, NR>(b_block.slice(s![t * NR..(t * NR + NR).min(nc), ..]), b_sliver);
                         }
                         let b_sliver = &*b_sliver;
-                        for (s, a_sliver) in packed_a.chunks_exact(kc * MR).take(mc.div_ceil(MR)).enumerate() {
+                        let slivers = &packed_a[..mc.div_ceil(MR) * kc * MR];
+                        let (mut s, mut prefetched) = (0, i0);
+                        while s * kc * MR < slivers.len() {
                             let (i, j) = (i0 + s * MR, j0 + t * NR);
-                            prefetch_tile(&c, i, j);
-                            if !F::tile_into(kc, a_sliver, b_sliver, alpha, beta, &mut c, [i, j]) {
-                                let sums = F::tile(kc, a_sliver, b_sliver);
-                                store_tile(&sums, alpha, beta, &mut c, i, j);
+                            // The rows of as many tiles as a kernel may do at once, each row once.
+                            prefetch_rows(&c, prefetched.max(i)..i + MAX_TILES * MR, j);
+                            prefetched = i + MAX_TILES * MR;
+                            let rest = &slivers[s * kc * MR..];
+                            match F::tiles_into(kc, rest, b_sliver, alpha, beta, &mut c, [i, j]) {
+                                0 => {
+                                    let sums = F::tile(kc, rest, b_sliver);
+                                    store_tile(&sums, alpha, beta, &mut c, i, j);
+                                    s += 1;
+                                }
+                                done => s += done,
                             }
                         }
                     }
@@ -320,15 +344,14 @@ fn lane_slices<F: Element, const W: usize>(group: ArrayView2<'_, F>) -> Option<[
     Some(slices)
 }
 
-/// Asks for the rows of C's tile at (i0, j0) to be brought into the cache while the microkernel
-/// computes it: in a large C each tile row is a cache miss, which would otherwise stall the store.
-fn prefetch_tile<F: Element>(c: &ArrayViewMut2<F>, i0: usize, j0: usize) {
-    let rows = MR.min(c.nrows() - i0);
+/// Asks for rows `rows` of C's tile column at j0 to be brought into the cache while the microkernel
+/// computes: in a large C each tile row is a cache miss, which would otherwise stall the store.
+fn prefetch_rows<F: Element>(c: &ArrayViewMut2<F>, rows: std::ops::Range<usize>, j0: usize) {
     let (rs, cs) = (c.strides()[0], c.strides()[1]);
     let last = (NR.min(c.ncols() - j0) - 1) as isize * cs;
-    for i in 0..rows {
-        let first = (i0 + i) as isize * rs + j0 as isize * cs;
-        // (i0 + i, j0) and (i0 + i, j0 + cols - 1): the first and last line of the tile's row.
+    for i in rows.start..rows.end.min(c.nrows()) {
+        let first = i as isize * rs + j0 as isize * cs;
+        // (i, j0) and (i, j0 + cols - 1): the first and last line of the tile's row.
         for offset in [first, first + last] {
             cache::prefetch(c.as_ptr().wrapping_offset(offset));
         }
@@ -468,34 +491,36 @@ mod tests {
     fn tiles_stored_from_registers_get_the_bits_of_store_tile() {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let k = 37;
-        let a: Vec<f32> = random(k, MR, &mut rng).iter().map(|&v| v as f32).collect();
+        // Three slivers one after the other, as the packed A block holds them.
+        let a: Vec<f32> = random(3 * k, MR, &mut rng).iter().map(|&v| v as f32).collect();
         let b: Vec<f32> = random(k, NR, &mut rng).iter().map(|&v| v as f32).collect();
-        let c0 = random(9, 20, &mut rng).mapv(|v| v as f32);
+        let c0 = random(22, 20, &mut rng).mapv(|v| v as f32);
         for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (-0.5, 2.0)] {
-            // A whole tile, and bottom ones with 4 rows and 1 row of c left.
-            for [i0, j0] in [[2, 3], [5, 0], [8, 4]] {
-                let (mut fused, mut stored) = (c0.clone(), c0.clone());
-                let used = f32::tile_into(k, &a, &b, alpha, beta, &mut fused.view_mut(), [i0, j0]);
-                store_tile(&f32::tile(k, &a, &b), alpha, beta, &mut stored.view_mut(), i0, j0);
-                if used {
-                    assert_eq!(fused, stored, "alpha {alpha} beta {beta} at {i0}, {j0}");
-                } else {
-                    assert_eq!(fused, c0, "a kernel that declines must leave c as it was");
+            // Whole tiles with 20 and 13 rows of c left (a group of two, where the CPU takes
+            // them), 10 rows (a group ending in c's bottom rows), and bottom tiles with 6, 3
+            // and 1 rows left; each with three slivers at hand and with one.
+            for [i0, j0] in [[2, 3], [9, 0], [12, 4], [16, 1], [19, 2], [21, 0]] {
+                for slivers in [3, 1] {
+                    let a = &a[..slivers * k * MR];
+                    let (mut fused, mut stored) = (c0.clone(), c0.clone());
+                    let done = f32::tiles_into(k, a, &b, alpha, beta, &mut fused.view_mut(), [i0, j0]);
+                    assert!(done <= slivers, "{done} tiles from {slivers} slivers");
+                    for d in (0..done).filter(|d| i0 + d * MR < c0.nrows()) {
+                        let sums = f32::tile(k, &a[d * k * MR..], &b);
+                        store_tile(&sums, alpha, beta, &mut stored.view_mut(), i0 + d * MR, j0);
+                    }
+                    // A kernel that declines (done 0) must leave c as it was.
+                    assert_eq!(fused, stored, "alpha {alpha} beta {beta} at {i0}, {j0}, {done} tiles");
                 }
             }
             // A tile past c's right edge, or in a column-major c, is declined and c left alone.
             let mut edge = c0.clone();
-            assert!(!f32::tile_into(k, &a, &b, alpha, beta, &mut edge.view_mut(), [0, 5]));
-            let mut column_major = Array2::<f32>::zeros((9, 20).f());
-            assert!(!f32::tile_into(
-                k,
-                &a,
-                &b,
-                alpha,
-                beta,
-                &mut column_major.view_mut(),
-                [0, 0]
-            ));
+            assert_eq!(f32::tiles_into(k, &a, &b, alpha, beta, &mut edge.view_mut(), [0, 5]), 0);
+            let mut column_major = Array2::<f32>::zeros((22, 20).f());
+            assert_eq!(
+                f32::tiles_into(k, &a, &b, alpha, beta, &mut column_major.view_mut(), [0, 0]),
+                0
+            );
             assert_eq!(edge, c0);
         }
     }
