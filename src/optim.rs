@@ -238,12 +238,32 @@ fn sgd<F: Float>(theta: &mut [F], grad: &[F], lr: F) -> bool {
     finite
 }
 
-/// v ← μ v + g; θ ← θ - η v (or θ - η (g + μ v), Nesterov); returns whether every new θ is finite.
+/// `value`, or 0 where it is subnormal (below the smallest normal value, 1.2e-38 in f32).
+///
+/// A moment whose gradient stays 0 (the weights of a pixel that is almost never lit) decays
+/// geometrically: Adam's first moment spends about 150 steps among the subnormal values on its way
+/// to 0. On many CPUs each instruction with a subnormal operand or result takes a slow path of
+/// about a hundred cycles, for all its lanes: speed98's last two epochs took 0.33-0.39 s of
+/// training against 0.22 s for the first three, and 0.22 s again with the moments flushed
+/// (2026-12-06, Intel Xeon). What flushing changes is below 1.2e-38: a weight moves by at most
+/// η·1.2e-38/ε less, which leaves it as it was unless it is itself below about 1e-25. It is done
+/// in the code, not by the CPU's flush-to-zero mode, which Rust does not allow to be changed.
+#[inline(always)]
+fn flush_subnormal<F: Float>(value: F) -> F {
+    if value.abs() < F::min_positive_value() {
+        F::zero()
+    } else {
+        value
+    }
+}
+
+/// v ← μ v + g (0 when subnormal); θ ← θ - η v (or θ - η (g + μ v), Nesterov); returns whether
+/// every new θ is finite.
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn momentum_update<F: Float>(theta: &mut [F], grad: &[F], velocity: &mut [F], lr: F, mu: F, nesterov: bool) -> bool {
     let mut finite = true;
     for ((w, &g), v) in theta.iter_mut().zip(grad).zip(velocity) {
-        *v = mu * *v + g;
+        *v = flush_subnormal(mu * *v + g);
         *w -= lr * if nesterov { g + mu * *v } else { *v };
         finite &= w.is_finite();
     }
@@ -264,7 +284,8 @@ struct Adam<F> {
     decay: F,
 }
 
-/// Adam's update of a piece of θ and its moments m, v; returns whether every new θ is finite.
+/// Adam's update of a piece of θ and its moments m, v (each 0 when subnormal); returns whether
+/// every new θ is finite.
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn adam_update<F: Float>(theta: &mut [F], grad: &[F], first: &mut [F], second: &mut [F], adam: Adam<F>) -> bool {
     let Adam {
@@ -278,8 +299,8 @@ fn adam_update<F: Float>(theta: &mut [F], grad: &[F], first: &mut [F], second: &
     let (one_minus_b1, one_minus_b2) = (F::one() - beta1, F::one() - beta2);
     let mut finite = true;
     for (((w, &g), m), v) in theta.iter_mut().zip(grad).zip(first).zip(second) {
-        *m = beta1 * *m + one_minus_b1 * g;
-        *v = beta2 * *v + one_minus_b2 * g * g;
+        *m = flush_subnormal(beta1 * *m + one_minus_b1 * g);
+        *v = flush_subnormal(beta2 * *v + one_minus_b2 * g * g);
         *w = decay * *w - step_size * *m / (v.sqrt() * inv_sqrt_c2 + eps);
         finite &= w.is_finite();
     }
@@ -361,6 +382,46 @@ mod tests {
                     step + 1
                 );
             }
+        }
+    }
+
+    #[test]
+    fn moments_become_zero_instead_of_subnormal() {
+        // One step with a gradient, then none: the moments decay by their β each step, through the
+        // subnormal values if nothing stopped them. Every value must stay 0 or normal, and reach 0.
+        let adam = Method::Adam {
+            beta1: 0.9,
+            beta2: 0.5,
+            eps: 1e-8,
+        };
+        for method in [Method::Momentum { momentum: 0.5 }, adam] {
+            let mut rng = ChaCha8Rng::seed_from_u64(7);
+            let mut net = Network::<f32>::new(TINY, Activation::Tanh, Loss::CrossEntropy, Init::Xavier, &mut rng);
+            let mut optimizer = Optimizer::new(method, &net);
+            let mut grads = net.zero_gradients();
+            grads.layers[0].weight.fill(1e-3);
+            optimizer.step(&mut net, &grads, 0.1);
+            grads.layers[0].weight.fill(0.0);
+            let moments = |optimizer: &Optimizer<f32>| {
+                optimizer
+                    .buffers
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .copied()
+                    .collect::<Vec<_>>()
+            };
+            assert!(moments(&optimizer).iter().any(|&v| v != 0.0));
+            // 0.9^t takes 1e-4 below 1.2e-38 after 760 steps and to 0 after about 150 more.
+            for _ in 0..1000 {
+                optimizer.step(&mut net, &grads, 0.1);
+                assert!(
+                    moments(&optimizer).iter().all(|&v| v == 0.0 || v.is_normal()),
+                    "{method}: a subnormal moment after step {}",
+                    optimizer.steps
+                );
+            }
+            assert!(moments(&optimizer).iter().all(|&v| v == 0.0), "{method}: moments left");
         }
     }
 
