@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use mlp::evaluate::evaluate;
-use mlp::kernels::SparseInput;
 use mlp::kernels::gemm;
+use mlp::kernels::{SparseInput, Start};
 use mlp::nn::{Activation, Init, Loss, Network};
 use mlp::optim::{Method, Optimizer};
 use mlp::schedule::Schedule;
@@ -219,7 +219,10 @@ fn sparse_bench(c: &mut Criterion, pool: &rayon::ThreadPool, (m, k, n): (usize, 
     let name = format!("sparse/{m}x{k}x{n}/{:.0}%", 100.0 * nonzero);
     bench(c, pool, &name, flops, || {
         assert!(sparse.fill_if_sparse(x.view()), "{name}: denser than the sparse limit");
-        sparse.rows().expect("kept").mul(w.view(), None, out.view_mut());
+        sparse
+            .rows()
+            .expect("kept")
+            .mul(w.view(), Start::Chain(None), out.view_mut());
     });
 }
 

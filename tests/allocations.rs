@@ -75,17 +75,21 @@ impl Observer<f32> for Recorder {
 /// Trains a 784-256-10 net (wide enough that its products are split over two threads) for three
 /// epochs of 600 samples in batches of 64 (the last batch of each epoch is 24 rows) and returns
 /// the allocations made after the first batch, epoch by epoch.
-fn allocations_after_the_first_batch(optimizer: Method, nonzero: f64) -> Vec<usize> {
+fn allocations_after_the_first_batch(optimizer: Method, nonzero: f64, activation: Activation) -> Vec<usize> {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let train_set = common::random_mnist(600, nonzero, &mut rng);
     let test_set = common::random_mnist(100, nonzero, &mut rng);
-    let network = Network::<f32>::new(
+    let mut network = Network::<f32>::new(
         &[784, 256, 10],
-        Activation::Sigmoid,
+        activation,
         Loss::CrossEntropy,
-        Init::Xavier,
+        Init::default_for(activation),
         &mut rng,
     );
+    if activation.gives_zeros() {
+        // Mostly zeros out of the hidden layer, so that the last layer reads them sparse.
+        network.layers[0].bias.fill(-1.0);
+    }
     let config = TrainConfig {
         epochs: 3,
         batch_size: 64,
@@ -124,18 +128,33 @@ fn allocations_after_the_first_batch(optimizer: Method, nonzero: f64) -> Vec<usi
 // One test only: tests of one binary run on parallel threads, and the count is global.
 #[test]
 fn sgd_and_adam_steps_allocate_nothing_after_the_first_batch() {
-    // Digits' sparsity takes the sparse first-layer products, dense pixels the dense ones.
+    // Digits' sparsity takes the sparse first-layer products, dense pixels the dense ones; relu's
+    // zeros the sparse products of the layer above.
     let sparse = common::MNIST_NONZERO;
-    assert_eq!(allocations_after_the_first_batch(Method::Sgd, sparse), [0, 0, 0], "sgd");
+    let sigmoid = Activation::Sigmoid;
     assert_eq!(
-        allocations_after_the_first_batch(Method::Sgd, 1.0),
+        allocations_after_the_first_batch(Method::Sgd, sparse, sigmoid),
+        [0, 0, 0],
+        "sgd"
+    );
+    assert_eq!(
+        allocations_after_the_first_batch(Method::Sgd, 1.0, sigmoid),
         [0, 0, 0],
         "sgd, dense input"
+    );
+    assert_eq!(
+        allocations_after_the_first_batch(Method::Sgd, sparse, Activation::Relu),
+        [0, 0, 0],
+        "sgd, relu outputs kept sparse"
     );
     let adam = Method::Adam {
         beta1: 0.9,
         beta2: 0.999,
         eps: 1e-8,
     };
-    assert_eq!(allocations_after_the_first_batch(adam, sparse), [0, 0, 0], "adam");
+    assert_eq!(
+        allocations_after_the_first_batch(adam, sparse, sigmoid),
+        [0, 0, 0],
+        "adam"
+    );
 }

@@ -129,6 +129,7 @@ mod tests {
     use ndarray::{Array2, array};
 
     use super::*;
+    use crate::kernels::Start;
 
     #[test]
     fn gathered_rows_multiply_as_the_dense_images_do() {
@@ -143,7 +144,9 @@ mod tests {
         // image's scaled pixels weighted by their positions.
         let m = Array2::from_shape_fn((4, 2), |(j, c)| (j + 1) as f64 * if c == 0 { 1.0 } else { 10.0 });
         let mut got = Array2::zeros((4, 2));
-        x.rows().expect("kept").mul(m.view(), None, got.view_mut());
+        x.rows()
+            .expect("kept")
+            .mul(m.view(), Start::Chain(None), got.view_mut());
         let dense = images.select(ndarray::Axis(0), &order).mapv(|p| scaled[usize::from(p)]);
         assert_eq!(got, dense.dot(&m));
     }

@@ -94,14 +94,27 @@ pub struct Block<'a, F> {
     /// m's values from the block's first column on: row j of the block starts at `j · stride`.
     pub(super) m: &'a [F],
     pub(super) stride: usize,
-    /// The block's part of the value every output row starts from, or zeros when `None`.
-    pub(super) init: Option<&'a [F]>,
+    /// How each output's sum begins and ends.
+    pub(super) start: Start<'a, F>,
+}
+
+/// The order of a sparse block's sums, which decides their roundings.
+#[derive(Clone, Copy)]
+pub enum Start<'a, F> {
+    /// One chain per output over all of x's row, from the block's part of a row of start values
+    /// (zeros when `None`), stored over out: the first layer's order.
+    Chain(Option<&'a [F]>),
+    /// `gemm`'s order, so that the bits are those of the dense product: a chain from zero for each
+    /// `depth` columns of x, added to out; with `overwrite`, the first replaces out instead
+    /// (`gemm` with beta 0).
+    Blocked { depth: usize, overwrite: bool },
 }
 
 /// The per-type part of the sparse products.
 pub trait SparseKernel: Sized + 'static {
-    /// out[r, c] = init[c] (or 0) + Σ_k x[first + r, k] · m[k, c] for the rows r and the columns c
-    /// (at most `BLOCK`) of `out`, each sum taken in the order of x's values.
+    /// out[r, c] = Σ_k x[first + r, k] · m[k, c] for the rows r and the columns c (at most
+    /// `BLOCK`) of `out`, each sum taken in the order of x's values, begun and ended as
+    /// `block.start` says.
     fn combine_block(x: &SparseRows<Self>, first: usize, block: Block<Self>, out: ArrayViewMut2<Self>);
 
     /// Appends the nonzero values of `row` to `values` and their positions in it to `indices`.

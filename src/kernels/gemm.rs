@@ -236,7 +236,7 @@ fn gemm_serial<F: Element>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F
         return;
     }
     // Even blocks: 784 = 3 x 262 rather than 2 x 384 + 16, whose thin last block costs a full pass.
-    let (nc_step, kc_step, mc_step) = (even_step(n, NC, NR), even_step(k, KC, 1), even_step(m, MC, MR));
+    let (nc_step, kc_step, mc_step) = (even_step(n, NC, NR), depth_step(k), even_step(m, MC, MR));
     F::with_buffers(|buffers| {
         let (packed_a, packed_b) = buffers.sized();
         for j0 in (0..n).step_by(nc_step) {
@@ -283,6 +283,13 @@ fn gemm_serial<F: Element>(alpha: F, a: ArrayView2<F>, b: ArrayView2<F>, beta: F
             }
         }
     });
+}
+
+/// The depth of the blocks a product with inner dimension `k` sums in: each element of C is the sum
+/// of one chain per block, added up in order (the sparse products that give the same bits take it
+/// from here).
+pub(super) fn depth_step(k: usize) -> usize {
+    even_step(k, KC, 1)
 }
 
 /// The step that cuts `len` into the fewest blocks of at most `max`, of equal size rounded up to a

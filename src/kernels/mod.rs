@@ -35,7 +35,7 @@ mod sparse_products;
 mod split;
 mod vexp;
 
-pub use element::{Element, ExpKernel, Kernel, SparseKernel};
+pub use element::{Element, ExpKernel, Kernel, SparseKernel, Start};
 pub use gemm::{gemm, prepare_thread};
 pub use scalar::sigmoid;
-pub use sparse_input::{MAX_DENSITY, SparseInput, SparseRows};
+pub use sparse_input::{MAX_DENSITY, SparseInput, SparseRows, SumOrder};

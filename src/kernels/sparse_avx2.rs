@@ -7,7 +7,7 @@ use std::arch::x86_64::*;
 
 use ndarray::ArrayViewMut2;
 
-use super::element::{BLOCK, Block};
+use super::element::{BLOCK, Block, Start};
 use super::sparse_input::SparseRows;
 
 /// For each 8-bit mask, the lanes of its set bits in order, one byte each: the permutation that
@@ -73,8 +73,8 @@ pub unsafe fn push_nonzeros(row: &[f32], indices: &mut Vec<u32>, values: &mut Ve
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA; out has at most `BLOCK` columns and rows `first..` of x;
-/// for every index j of x, block.m[j·stride .. j·stride + out.ncols()] exists; init, when
-/// given, holds out.ncols() values.
+/// for every index j of x, block.m[j·stride .. j·stride + out.ncols()] exists; a `Start::Chain`'s
+/// values, when given, are out.ncols(); a `Start::Blocked`'s depth is not 0.
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn combine_block(x: &SparseRows<f32>, first: usize, block: Block<f32>, out: ArrayViewMut2<f32>) {
     debug_assert!(out.ncols() <= BLOCK);
@@ -123,17 +123,8 @@ unsafe fn vectors<const V: usize>(x: &SparseRows<f32>, first: usize, block: Bloc
         }
     };
     let m = block.m.as_ptr();
-    for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
-        let out_row = out_row
-            .as_slice_mut()
-            .expect("sparse product: output rows must be contiguous");
-        let mut acc = [_mm256_setzero_ps(); V];
-        if let Some(init) = block.init {
-            for (q, a) in acc.iter_mut().enumerate() {
-                *a = load(init.as_ptr(), q);
-            }
-        }
-        let (indices, values) = x.row(first + r);
+    // acc[q] += v · m[j, 8q ..] for each value v of x at column j, in order.
+    let combine = |acc: &mut [__m256; V], indices: &[u32], values: &[f32]| {
         for (&j, &v) in indices.iter().zip(values) {
             // SAFETY: row j of the block is readable (caller's contract).
             let m_row = unsafe { m.add(j as usize * block.stride) };
@@ -142,13 +133,50 @@ unsafe fn vectors<const V: usize>(x: &SparseRows<f32>, first: usize, block: Bloc
                 *a = _mm256_fmadd_ps(v, load(m_row, q), *a);
             }
         }
-        for (q, a) in acc.iter().enumerate() {
-            // SAFETY: as for the loads, on the out.ncols() values of this output row.
-            unsafe {
-                if q + 1 < V {
-                    _mm256_storeu_ps(out_row.as_mut_ptr().add(8 * q), *a);
-                } else {
-                    _mm256_maskstore_ps(out_row.as_mut_ptr().add(8 * q), mask, *a);
+    };
+    for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
+        let out_row = out_row
+            .as_slice_mut()
+            .expect("sparse product: output rows must be contiguous")
+            .as_mut_ptr();
+        let store = |acc: &[__m256; V]| {
+            for (q, a) in acc.iter().enumerate() {
+                // SAFETY: as for the loads, on the out.ncols() values of this output row.
+                unsafe {
+                    if q + 1 < V {
+                        _mm256_storeu_ps(out_row.add(8 * q), *a);
+                    } else {
+                        _mm256_maskstore_ps(out_row.add(8 * q), mask, *a);
+                    }
+                }
+            }
+        };
+        let (indices, values) = x.row(first + r);
+        match block.start {
+            Start::Chain(init) => {
+                let mut acc = [_mm256_setzero_ps(); V];
+                if let Some(init) = init {
+                    for (q, a) in acc.iter_mut().enumerate() {
+                        *a = load(init.as_ptr(), q);
+                    }
+                }
+                combine(&mut acc, indices, values);
+                store(&acc);
+            }
+            Start::Blocked { depth, overwrite } => {
+                let mut at = 0;
+                for d in 0..x.columns.div_ceil(depth).max(1) {
+                    let end = (d + 1) * depth;
+                    let count = indices[at..].partition_point(|&j| (j as usize) < end);
+                    let mut acc = [_mm256_setzero_ps(); V];
+                    combine(&mut acc, &indices[at..at + count], &values[at..at + count]);
+                    at += count;
+                    if d > 0 || !overwrite {
+                        for (q, a) in acc.iter_mut().enumerate() {
+                            *a = _mm256_add_ps(*a, load(out_row, q));
+                        }
+                    }
+                    store(&acc);
                 }
             }
         }

@@ -3,7 +3,9 @@
 //!
 //! About 81% of the pixels of an MNIST digit are 0 (the background). When a batch is sparse enough
 //! (at most `MAX_DENSITY` of its values nonzero), the network keeps it as a `SparseInput`, and the
-//! first layer's products skip its zeros (`sparse_products`). A batch is kept from a dense one
+//! first layer's products skip its zeros (`sparse_products`); so too a hidden layer's input of
+//! relu outputs, most of them 0 once a net has trained a little, summed in `gemm`'s order
+//! (`SumOrder`). A batch is kept from a dense one
 //! (`SparseInput::fill_if_sparse`, whose search for the nonzero values is a per-type kernel and so
 //! sits in `sparse_products`), or straight from a data set of mostly-zero images that keeps their
 //! nonzero pixels (`data::nonzero`, through `SparseInput::fill_rows`). The weight gradient reads the
@@ -19,6 +21,17 @@ use num_traits::Zero;
 /// limit, beside `gemm/100x784x100`, the dense product of the same shape.
 pub const MAX_DENSITY: f64 = 0.3;
 
+/// The order a `SparseInput`'s products sum in, which decides their roundings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SumOrder {
+    /// Each output in one chain over the row's values, from the bias: the first layer's order,
+    /// which every run since the sparse products began has used.
+    Chained,
+    /// In `gemm`'s blocks of depth and with its roundings: the same bits as the dense products,
+    /// so that whether a hidden layer's input is kept sparse changes no result.
+    AsGemm,
+}
+
 /// A sparse batch x kept by rows, and by columns when asked to (`keep_columns`); backward otherwise
 /// transposes the rows as it goes (`SparseRows::mul_transposed`).
 #[derive(Clone, Debug)]
@@ -29,6 +42,7 @@ pub struct SparseInput<F> {
     /// The current batch's transpose, when `keep_columns` made it.
     pub(super) columns: SparseRows<F>,
     pub(super) columns_kept: bool,
+    pub(super) order: SumOrder,
 }
 
 impl<F> Default for SparseInput<F> {
@@ -38,6 +52,7 @@ impl<F> Default for SparseInput<F> {
             active: false,
             columns: SparseRows::default(),
             columns_kept: false,
+            order: SumOrder::Chained,
         }
     }
 }
@@ -50,6 +65,20 @@ impl<F: Copy + Zero> SparseInput<F> {
         input.rows.reserve(rows, columns);
         input.columns.reserve(columns, rows);
         input
+    }
+
+    /// `with_room`, for products summed in `order`.
+    pub fn with_room_in_order(rows: usize, columns: usize, order: SumOrder) -> Self {
+        Self {
+            order,
+            ..Self::with_room(rows, columns)
+        }
+    }
+
+    /// Forgets the current batch: `rows` is `None` until the next fill.
+    pub fn clear(&mut self) {
+        self.active = false;
+        self.columns_kept = false;
     }
 
     /// Keeps the current batch by columns too, so that `mul_transposed` (the first layer's

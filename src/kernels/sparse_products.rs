@@ -1,4 +1,4 @@
-//! The first layer's products on a sparse input (`SparseInput`), which skip the zeros of x:
+//! A layer's products on a sparse input (`SparseInput`), which skip the zeros of x:
 //!
 //! ```text
 //! forward:   z[i, :] = b + Σ_{j: x[i,j] ≠ 0} x[i,j] · W[j, :]       (rows of x)
@@ -14,27 +14,66 @@
 //! Keeping a dense batch's nonzero values (`SparseInput::fill_if_sparse`) is here too: like
 //! `combine_block`, its search is a per-type kernel (`SparseKernel`: AVX2 for f32 in
 //! `sparse_avx2`, plain Rust here for f64 and other CPUs). Each sum runs over the nonzero values
-//! in order, on one thread, so results are the same for any thread count.
+//! in order, on one thread, so results are the same for any thread count. Two orders of summing
+//! (`Start`): the first layer's, one chain per output from the bias; and `gemm`'s, a chain from
+//! zero per block of depth added to the output, which skips only terms that are exactly zero
+//! and so gives the dense product's bits (hidden layers' inputs).
 
 use std::cell::RefCell;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, s};
 
-use super::element::{BLOCK, Block, Element, SparseKernel};
+use super::element::{BLOCK, Block, Element, SparseKernel, Start};
+use super::gemm::depth_step;
 #[cfg(target_arch = "x86_64")]
 use super::sparse_avx2 as avx2;
-use super::sparse_input::{MAX_DENSITY, SparseInput, SparseRows};
+use super::sparse_input::{MAX_DENSITY, SparseInput, SparseRows, SumOrder};
 use super::split::{SPARSE_MIN_WORK, in_pieces, pieces};
 
 impl<F: Element> SparseInput<F> {
+    /// out = x · m + init (on every row) for the current batch x: the layer's z = x·W + b, summed
+    /// in this input's order (`SumOrder`).
+    ///
+    /// # Panics
+    /// When the last fill did not keep a batch.
+    pub fn mul(&self, m: ArrayView2<F>, init: &[F], mut out: ArrayViewMut2<F>) {
+        let rows = self.rows().expect("sparse product: the sparse input holds no batch");
+        match self.order {
+            SumOrder::Chained => rows.mul(m, Start::Chain(Some(init)), out),
+            SumOrder::AsGemm => {
+                // As the dense layer does: the bias first, then `gemm` with beta 1 adds to it.
+                for mut row in out.rows_mut() {
+                    row.assign(&ArrayView1::from(init));
+                }
+                let depth = depth_step(rows.columns);
+                rows.mul(
+                    m,
+                    Start::Blocked {
+                        depth,
+                        overwrite: false,
+                    },
+                    out,
+                );
+            }
+        }
+    }
+
     /// out = xᵀ · m for the current batch x (see `SparseRows::mul_transposed`), from the columns
-    /// kept by `keep_columns` when there are some. The same sums in the same order either way.
+    /// kept by `keep_columns` when there are some, summed in this input's order (`SumOrder`).
+    /// The same sums in the same order either way.
     ///
     /// # Panics
     /// When the last fill did not keep a batch.
     pub fn mul_transposed(&self, m: ArrayView2<F>, out: ArrayViewMut2<F>) {
         let rows = self.rows().expect("sparse product: the sparse input holds no batch");
-        rows.mul_transposed(self.columns_kept.then_some(&self.columns), m, out);
+        let start = match self.order {
+            SumOrder::Chained => Start::Chain(None),
+            SumOrder::AsGemm => Start::Blocked {
+                depth: depth_step(rows.rows()),
+                overwrite: true,
+            },
+        };
+        rows.mul_transposed(self.columns_kept.then_some(&self.columns), m, start, out);
     }
 
     /// Keeps `x` (batch, inputs) if it is sparse enough; returns whether it did (see `MAX_DENSITY`).
@@ -63,11 +102,18 @@ impl<F: Element> SparseRows<F> {
         true
     }
 
-    /// out = selfᵀ · m: self (rows, k), m (rows, n) in standard layout, out (k, n); the first
-    /// layer's weight gradient xᵀ·dz. With `transposed`, self's transpose already made (see
+    /// out = selfᵀ · m: self (rows, k), m (rows, n) in standard layout, out (k, n); a layer's
+    /// weight gradient xᵀ·dz, each sum begun and ended as `start` says (a `Start::Chain` from
+    /// zero, or `Start::Blocked`). With `transposed`, self's transpose already made (see
     /// `SparseInput::keep_columns`), threads sum its rows as `mul` does; without, each thread
     /// transposes the columns of self whose rows of out it computes, into a buffer of its own.
-    pub fn mul_transposed(&self, transposed: Option<&SparseRows<F>>, m: ArrayView2<F>, out: ArrayViewMut2<F>) {
+    pub fn mul_transposed(
+        &self,
+        transposed: Option<&SparseRows<F>>,
+        m: ArrayView2<F>,
+        start: Start<F>,
+        out: ArrayViewMut2<F>,
+    ) {
         let n = m.ncols();
         assert_eq!(
             m.nrows(),
@@ -85,7 +131,7 @@ impl<F: Element> SparseRows<F> {
         let m = m.to_slice().expect("sparse product: m must be in standard layout");
         if let Some(transposed) = transposed {
             in_pieces(0, out, transposed.parts(n), &|first, out| {
-                transposed.combine_rows(first, m, n, None, out)
+                transposed.combine_rows(first, m, n, start, out)
             });
             return;
         }
@@ -100,7 +146,7 @@ impl<F: Element> SparseRows<F> {
         in_pieces(0, out, self.parts(n), &|first, out: ArrayViewMut2<F>| {
             F::with_transpose(|t| {
                 self.transpose_into(first..first + out.nrows(), t);
-                t.combine_rows(0, m, n, None, out);
+                t.combine_rows(0, m, n, start, out);
             })
         });
     }
@@ -110,9 +156,9 @@ impl<F: Element> SparseRows<F> {
         pieces(self.starts.last().copied().unwrap_or(0) * n, SPARSE_MIN_WORK)
     }
 
-    /// out = self · m (+ `init` on every row, when given): self (rows, k), m (k, n) in standard
-    /// layout, init (n), out (rows, n).
-    pub fn mul(&self, m: ArrayView2<F>, init: Option<&[F]>, out: ArrayViewMut2<F>) {
+    /// out = self · m, each sum begun and ended as `start` says: self (rows, k), m (k, n) in
+    /// standard layout, out (rows, n), a `Start::Chain`'s values (n).
+    pub fn mul(&self, m: ArrayView2<F>, start: Start<F>, out: ArrayViewMut2<F>) {
         let n = m.ncols();
         assert_eq!(
             m.nrows(),
@@ -127,25 +173,31 @@ impl<F: Element> SparseRows<F> {
             "sparse product: the output is not {}x{n}",
             self.rows()
         );
-        assert!(
-            init.is_none_or(|b| b.len() == n),
-            "sparse product: init is not {n} long"
-        );
+        if let Start::Chain(Some(init)) = start {
+            assert_eq!(init.len(), n, "sparse product: the start values are not {n} long");
+        }
         let m = m.to_slice().expect("sparse product: m must be in standard layout");
         in_pieces(0, out, self.parts(n), &|first, out| {
-            self.combine_rows(first, m, n, init, out)
+            self.combine_rows(first, m, n, start, out)
         });
     }
 
     /// Rows `first..first + out.nrows()` of the product, on this thread. The outer loop runs over
     /// blocks of columns, so that one block of m's columns stays in cache for all the rows.
-    fn combine_rows(&self, first: usize, m: &[F], n: usize, init: Option<&[F]>, mut out: ArrayViewMut2<F>) {
+    fn combine_rows(&self, first: usize, m: &[F], n: usize, start: Start<F>, mut out: ArrayViewMut2<F>) {
+        if let Start::Blocked { depth, .. } = start {
+            assert!(depth > 0, "sparse product: blocks of depth 0");
+        }
         for c0 in (0..n).step_by(BLOCK) {
             let width = BLOCK.min(n - c0);
+            let start = match start {
+                Start::Chain(init) => Start::Chain(init.map(|b| &b[c0..c0 + width])),
+                blocked => blocked,
+            };
             let block = Block {
                 m: &m[c0..],
                 stride: n,
-                init: init.map(|b| &b[c0..c0 + width]),
+                start,
             };
             F::combine_block(self, first, block, out.slice_mut(s![.., c0..c0 + width]));
         }
@@ -176,16 +228,42 @@ fn push_nonzeros_portable<F: Element>(row: &[F], indices: &mut Vec<u32>, values:
 
 /// `combine_block` in plain Rust, for f64 (gradient checks) and CPUs without AVX2.
 fn combine_block_portable<F: Element>(x: &SparseRows<F>, first: usize, block: Block<F>, mut out: ArrayViewMut2<F>) {
-    for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
-        match block.init {
-            Some(init) => out_row.assign(&ArrayView1::from(init)),
-            None => out_row.fill(F::zero()),
-        }
-        let (indices, values) = x.row(first + r);
+    // acc[c] += v · m[j, c] for each value v of x at column j, in order (multiplied and added
+    // apart, as `gemm`'s plain microkernel does).
+    let combine = |acc: &mut [F], indices: &[u32], values: &[F]| {
         for (&j, &v) in indices.iter().zip(values) {
             let m_row = &block.m[j as usize * block.stride..];
-            for (o, &w) in out_row.iter_mut().zip(m_row) {
-                *o += v * w;
+            for (a, &w) in acc.iter_mut().zip(m_row) {
+                *a += v * w;
+            }
+        }
+    };
+    let mut acc = [F::zero(); BLOCK];
+    let acc = &mut acc[..out.ncols()];
+    for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
+        let (indices, values) = x.row(first + r);
+        match block.start {
+            Start::Chain(init) => {
+                match init {
+                    Some(init) => acc.copy_from_slice(init),
+                    None => acc.fill(F::zero()),
+                }
+                combine(acc, indices, values);
+                out_row.iter_mut().zip(&*acc).for_each(|(o, &a)| *o = a);
+            }
+            Start::Blocked { depth, overwrite } => {
+                let mut at = 0;
+                for d in 0..x.columns.div_ceil(depth).max(1) {
+                    let count = indices[at..].partition_point(|&j| (j as usize) < (d + 1) * depth);
+                    acc.fill(F::zero());
+                    combine(acc, &indices[at..at + count], &values[at..at + count]);
+                    at += count;
+                    let add = d > 0 || !overwrite;
+                    out_row
+                        .iter_mut()
+                        .zip(&*acc)
+                        .for_each(|(o, &a)| *o = if add { a + *o } else { a });
+                }
             }
         }
     }
@@ -214,10 +292,13 @@ impl SparseKernel for f32 {
                 width <= BLOCK && first + out.nrows() <= x.rows(),
                 "sparse block out of range"
             );
-            assert!(
-                block.init.is_none_or(|b| b.len() == width),
-                "sparse block: init is not {width} long"
-            );
+            match block.start {
+                Start::Chain(init) => assert!(
+                    init.is_none_or(|b| b.len() == width),
+                    "sparse block: the start values are not {width} long"
+                ),
+                Start::Blocked { depth, .. } => assert!(depth > 0, "sparse block: blocks of depth 0"),
+            }
             assert!(
                 x.columns == 0 || (x.columns - 1) * block.stride + width <= block.m.len(),
                 "sparse block: m is shorter than x's columns"
@@ -282,6 +363,46 @@ mod tests {
         }
     }
 
+    /// x·m + b and xᵀ·dz of a `SumOrder::AsGemm` input against `gemm`'s own, bit for bit: over
+    /// one and several blocks of depth, by rows and by kept columns.
+    fn gemm_order_gives_the_dense_bits<F: Element + std::fmt::Debug>(rng: &mut ChaCha8Rng) {
+        let cast = |a: Array2<f64>| a.mapv(|v| F::from(v).unwrap());
+        for (rows, k, n) in [(9, 40, 9), (130, 1024, 105), (400, 300, 230)] {
+            let x = cast(sparse_random(rows, k, 0.2, rng));
+            let (m, dz) = (
+                cast(sparse_random(k, n, 1.0, rng)),
+                cast(sparse_random(rows, n, 1.0, rng)),
+            );
+            let bias: Vec<F> = (0..n).map(|c| F::from(c as f64 * 0.25 - 1.0).unwrap()).collect();
+            let mut sparse = SparseInput::with_room_in_order(rows, k, SumOrder::AsGemm);
+            assert!(sparse.fill_if_sparse(x.view()));
+
+            let mut want = Array2::from_shape_fn((rows, n), |(_, c)| bias[c]);
+            gemm(F::one(), x.view(), m.view(), F::one(), &mut want.view_mut());
+            let mut got = Array2::from_elem((rows, n), F::nan());
+            sparse.mul(m.view(), &bias, got.view_mut());
+            assert_eq!(got, want, "x·m + b, {rows}x{k}x{n}");
+
+            let mut want = Array2::zeros((k, n));
+            gemm(F::one(), x.t(), dz.view(), F::zero(), &mut want.view_mut());
+            for kept in [false, true] {
+                if kept {
+                    sparse.keep_columns();
+                }
+                let mut got = Array2::from_elem((k, n), F::nan());
+                sparse.mul_transposed(dz.view(), got.view_mut());
+                assert_eq!(got, want, "xᵀ·dz, {rows}x{k}x{n}, columns kept: {kept}");
+            }
+        }
+    }
+
+    #[test]
+    fn products_in_gemm_order_give_the_dense_bits() {
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        gemm_order_gives_the_dense_bits::<f32>(&mut rng);
+        gemm_order_gives_the_dense_bits::<f64>(&mut rng);
+    }
+
     #[test]
     fn products_match_the_dense_ones_on_edge_widths() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -302,7 +423,10 @@ mod tests {
             let mut sparse = SparseInput::default();
             assert!(sparse.fill_if_sparse(x.view()));
             let mut got = Array2::zeros((rows, n));
-            sparse.rows().unwrap().mul(m.view(), Some(&bias), got.view_mut());
+            sparse
+                .rows()
+                .unwrap()
+                .mul(m.view(), Start::Chain(Some(&bias)), got.view_mut());
             let mut want = dense_product(&x, &m);
             want += &ndarray::Array1::from(bias.clone());
             assert_close(&got, &want, 1e-12);
@@ -310,7 +434,10 @@ mod tests {
             // xᵀ·dz, as the first layer's weight gradient.
             let dz = sparse_random(rows, n, 1.0, &mut rng);
             let mut got = Array2::zeros((k, n));
-            sparse.rows().unwrap().mul_transposed(None, dz.view(), got.view_mut());
+            sparse
+                .rows()
+                .unwrap()
+                .mul_transposed(None, dz.view(), Start::Chain(None), got.view_mut());
             assert_close(&got, &dense_product(&x.t().to_owned(), &dz), 1e-12);
         }
     }
@@ -350,7 +477,7 @@ mod tests {
             sparse
                 .rows()
                 .unwrap()
-                .mul(m.mapv(|v| v as f32).view(), None, got.view_mut());
+                .mul(m.mapv(|v| v as f32).view(), Start::Chain(None), got.view_mut());
             assert_close(&got.mapv(f64::from), &dense_product(&x, &m), 1e-5);
         }
     }
@@ -420,9 +547,9 @@ mod tests {
                 assert!(sparse.fill_if_sparse(x.view()));
                 let rows = sparse.rows().unwrap();
                 let mut out = Array2::<f32>::zeros((100, 100));
-                rows.mul(m.view(), None, out.view_mut());
+                rows.mul(m.view(), Start::Chain(None), out.view_mut());
                 let mut transposed = Array2::<f32>::zeros((784, 100));
-                rows.mul_transposed(None, m.slice(s![..100, ..]), transposed.view_mut());
+                rows.mul_transposed(None, m.slice(s![..100, ..]), Start::Chain(None), transposed.view_mut());
                 (out, transposed)
             })
         };

@@ -52,6 +52,12 @@ impl Activation {
         Self::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// Whether f gives exact zeros for a large share of its inputs (all the negative ones), so
+    /// that the next layer may find its input sparse.
+    pub fn gives_zeros(self) -> bool {
+        matches!(self, Self::Relu)
+    }
+
     /// f(z) for one value.
     pub fn apply<F: Float>(self, z: F) -> F {
         match self {

@@ -95,8 +95,8 @@ impl<F: Float> Dense<F> {
                 gemm(F::one(), x, self.weight.view(), F::one(), &mut z);
             }
             Input::Sparse(x) => {
-                let rows = x.rows().expect("forward: the sparse input holds no batch");
-                rows.mul(self.weight.view(), self.bias.as_slice(), z);
+                let bias = self.bias.as_slice().expect("biases are contiguous");
+                x.mul(self.weight.view(), bias, z);
             }
         }
     }

@@ -14,6 +14,11 @@
 //! outputs: layer i then sees aᵢ₋₁ ⊙ mᵢ, and backward multiplies dL/d(aᵢ₋₁ ⊙ mᵢ) by the same mask.
 //! The trace records what every layer read (`layer_input`), so backward takes the very inputs
 //! forward used: the batch as given for the first layer (dense or sparse, as `batch` decided).
+//! A hidden layer's input that can hold many exact zeros (relu's outputs, dropped ones) is kept
+//! as its nonzero values when at most `kernels::MAX_DENSITY` of it is nonzero: z = x·W + b and
+//! dW = xᵀ·dz then skip the zeros, summed as `gemm` sums (`SumOrder::AsGemm`), so that the bits
+//! are the same either way and only the time changes. (The first layer keeps its own order, in
+//! which every run before was trained.)
 //!
 //! `forward` fills a `Trace` (the buffers backward needs) and `backward` fills a `Gradients`; both
 //! are allocated once for the largest batch and reused, so a training step allocates nothing.
@@ -27,7 +32,7 @@ use super::init::Init;
 use super::layer::{Dense, Input};
 use super::loss::Loss;
 use crate::float::Float;
-use crate::kernels::SparseInput;
+use crate::kernels::{SparseInput, SumOrder};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network<F> {
@@ -48,6 +53,9 @@ pub struct Trace<F> {
     /// dropped[i]: hidden layer i's input after dropout, with its mask, when the last forward
     /// dropped it (never for the first layer: the batch's own inputs are dropped as it is gathered).
     dropped: Vec<Option<Dropped<F>>>,
+    /// sparse[i]: layer i + 1's input kept as its nonzero values, when the last forward found it
+    /// sparse enough; summed as `gemm` sums, so the bits are the dense products'.
+    sparse: Vec<SparseInput<F>>,
     /// Rows of the current batch.
     rows: usize,
 }
@@ -134,6 +142,10 @@ impl<F: Float> Network<F> {
             outputs: self.unit_buffers(capacity),
             deltas: Vec::new(),
             dropped: vec![None; self.layers.len()],
+            sparse: self.layers[1..]
+                .iter()
+                .map(|l| SparseInput::with_room_in_order(capacity, l.inputs(), SumOrder::AsGemm))
+                .collect(),
             rows: 0,
         }
     }
@@ -188,7 +200,12 @@ impl<F: Float> Network<F> {
         trace.rows = rows;
         let capacity = trace.outputs[0].nrows();
         let last = self.layers.len() - 1;
-        let Trace { outputs, dropped, .. } = trace;
+        let Trace {
+            outputs,
+            dropped,
+            sparse,
+            ..
+        } = trace;
         for (i, layer) in self.layers.iter().enumerate() {
             let (done, rest) = outputs.split_at_mut(i);
             let slot = &mut dropped[i];
@@ -210,7 +227,14 @@ impl<F: Float> Network<F> {
                 );
                 slot.active = true;
             }
-            let input = layer_input(x.reborrow(), done.last(), dropped[i].as_ref(), rows);
+            let mut input = layer_input(x.reborrow(), done.last(), dropped[i].as_ref(), rows);
+            if let (Some(kept), Input::Dense(dense)) = (i.checked_sub(1).map(|p| &mut sparse[p]), input) {
+                kept.clear();
+                let zeros = self.activation.gives_zeros() || dropped[i].as_ref().is_some_and(|d| d.active);
+                if zeros && kept.fill_if_sparse(dense) {
+                    input = Input::Sparse(kept);
+                }
+            }
             let mut z = rest[0].slice_mut(s![..rows, ..]);
             layer.forward(input, z.view_mut());
             if i < last {
@@ -238,6 +262,7 @@ impl<F: Float> Network<F> {
             outputs,
             deltas,
             dropped,
+            sparse,
             ..
         } = trace;
         if deltas.is_empty() {
@@ -252,7 +277,14 @@ impl<F: Float> Network<F> {
             let (below, this) = deltas.split_at_mut(i);
             let dz = this[0].slice(s![..rows, ..]);
             let dropped = dropped[i].as_ref();
-            let input = layer_input(x.reborrow(), i.checked_sub(1).map(|p| &outputs[p]), dropped, rows);
+            let input = match i.checked_sub(1).map(|p| &mut sparse[p]) {
+                Some(kept) if kept.rows().is_some() => {
+                    // Into the room the trace made for it, so that no step allocates.
+                    kept.keep_columns();
+                    Input::Sparse(kept)
+                }
+                _ => layer_input(x.reborrow(), i.checked_sub(1).map(|p| &outputs[p]), dropped, rows),
+            };
             let grad = &mut grads.layers[i];
             let dx = below.last_mut().map(|d| d.slice_mut(s![..rows, ..]));
             layer.backward(input, dz, grad.weight.view_mut(), grad.bias.view_mut(), dx);
@@ -363,4 +395,59 @@ pub fn argmax_rows<F: Float>(outputs: ArrayView2<'_, F>) -> impl Iterator<Item =
         }
         best
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array1, Array2};
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::kernels::gemm;
+
+    /// A relu net whose first hidden outputs are mostly zero keeps them sparse for the next layer,
+    /// and its logits and weight gradients are still the dense products' bit for bit.
+    #[test]
+    fn sparse_hidden_inputs_give_the_dense_bits() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let init = Init::default_for(Activation::Relu);
+        let mut net = Network::<f32>::new(
+            &[64, 200, 160, 10],
+            Activation::Relu,
+            Loss::CrossEntropy,
+            init,
+            &mut rng,
+        );
+        net.layers[0].bias.fill(-1.0);
+        net.layers[1].bias = Array1::from_shape_simple_fn(160, || rng.random_range(-0.5f32..0.5));
+        // More rows than one block of gemm's depth (the depth of xᵀ·dz).
+        let rows = 400;
+        let x = Array2::from_shape_simple_fn((rows, 64), || rng.random_range(0.0f32..1.0));
+        let t = Array2::from_shape_fn((rows, 10), |(r, c)| if r % 10 == c { 1.0 } else { 0.0 });
+
+        let mut trace = net.trace(rows);
+        let logits = net.forward(x.view(), &mut trace).to_owned();
+        assert!(trace.sparse[0].rows().is_some(), "layer 2's input was not kept sparse");
+        let mut grads = net.zero_gradients();
+        net.backward(x.view(), &mut trace, t.view(), 0.0, &mut grads);
+
+        // The same layers on dense inputs.
+        let mut inputs = vec![x];
+        for (i, layer) in net.layers.iter().enumerate() {
+            let mut z = Array2::zeros((rows, layer.outputs()));
+            layer.forward(inputs[i].view(), z.view_mut());
+            if i + 1 < net.layers.len() {
+                net.activation.forward(z.view_mut());
+            }
+            inputs.push(z);
+        }
+        assert_eq!(logits, inputs[3]);
+        for (i, grad) in grads.layers.iter().enumerate() {
+            let mut want = Array2::zeros(grad.weight.dim());
+            let dz = trace.deltas[i].slice(s![..rows, ..]);
+            gemm(1.0, inputs[i].t(), dz, 0.0, &mut want.view_mut());
+            assert_eq!(grad.weight, want, "dW of layer {}", i + 1);
+        }
+    }
 }
