@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use mlp::evaluate::evaluate;
 use mlp::kernels::gemm;
-use mlp::kernels::{SparseInput, Start};
+use mlp::kernels::{SparseInput, SumOrder};
 use mlp::nn::{Activation, Init, Loss, Network};
 use mlp::optim::{Method, Optimizer};
 use mlp::schedule::Schedule;
@@ -200,10 +200,17 @@ fn gemm_bench(c: &mut Criterion, pool: &rayon::ThreadPool, name: &str, (m, k, n)
     });
 }
 
-/// x·M for a (m, k) x with a fraction `nonzero` of its values nonzero, through the sparse product of
-/// the first layer (`kernels::sparse_products`), counted as the dense product's FLOPs, to set
-/// beside `gemm/*`.
-fn sparse_bench(c: &mut Criterion, pool: &rayon::ThreadPool, (m, k, n): (usize, usize, usize), nonzero: f64) {
+/// x·M + b for a (m, k) x with a fraction `nonzero` of its values nonzero, through the sparse
+/// product (`kernels::sparse_products`) summed in `order`: the first layer's (`sparse/*`) or a
+/// hidden layer's (`hidden/*`), finding x's nonzero values included; counted as the dense
+/// product's FLOPs, to set beside `gemm/*`.
+fn sparse_bench(
+    c: &mut Criterion,
+    pool: &rayon::ThreadPool,
+    (m, k, n): (usize, usize, usize),
+    nonzero: f64,
+    order: SumOrder,
+) {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let x = Array2::from_shape_simple_fn((m, k), || {
         if rng.random_bool(nonzero) {
@@ -213,16 +220,15 @@ fn sparse_bench(c: &mut Criterion, pool: &rayon::ThreadPool, (m, k, n): (usize, 
         }
     });
     let w = random_matrix(k, n, &mut rng);
+    let bias = vec![0.0f32; n];
     let mut out = Array2::<f32>::zeros((m, n));
-    let mut sparse = SparseInput::default();
+    let mut sparse = SparseInput::with_room_in_order(m, k, order);
     let flops = 2.0 * (m * n * k) as f64;
-    let name = format!("sparse/{m}x{k}x{n}/{:.0}%", 100.0 * nonzero);
+    let kind = if order == SumOrder::AsGemm { "hidden" } else { "sparse" };
+    let name = format!("{kind}/{m}x{k}x{n}/{:.0}%", 100.0 * nonzero);
     bench(c, pool, &name, flops, || {
         assert!(sparse.fill_if_sparse(x.view()), "{name}: denser than the sparse limit");
-        sparse
-            .rows()
-            .expect("kept")
-            .mul(w.view(), Start::Chain(None), out.view_mut());
+        sparse.mul(w.view(), &bias, out.view_mut());
     });
 }
 
@@ -333,12 +339,20 @@ fn main() {
     gemm_bench(&mut c, &pool, "gemm/100x784x100", (100, 784, 100), false);
     gemm_bench(&mut c, &single, "gemm/100x784x100/1-thread", (100, 784, 100), false);
     for nonzero in [0.1, common::MNIST_NONZERO, mlp::kernels::MAX_DENSITY] {
-        sparse_bench(&mut c, &pool, (100, 784, 100), nonzero);
+        sparse_bench(&mut c, &pool, (100, 784, 100), nonzero, SumOrder::Chained);
     }
     gemm_bench(&mut c, &pool, "gemm/128x784x1024", (128, 784, 1024), false);
-    sparse_bench(&mut c, &pool, (128, 784, 1024), common::MNIST_NONZERO);
+    sparse_bench(
+        &mut c,
+        &pool,
+        (128, 784, 1024),
+        common::MNIST_NONZERO,
+        SumOrder::Chained,
+    );
     gemm_bench(&mut c, &pool, "gemm/128x1024x1024", (128, 1024, 1024), false);
     gemm_bench(&mut c, &pool, "gemm/128x1024x1024-bt", (128, 1024, 1024), true);
+    // The big net's second layer reads relu outputs, 22-29% nonzero after its first epoch.
+    sparse_bench(&mut c, &pool, (128, 1024, 1024), 0.25, SumOrder::AsGemm);
     network_benches(
         &mut c,
         &pool,
