@@ -222,7 +222,7 @@ fn sparse_bench(
     let w = random_matrix(k, n, &mut rng);
     let bias = vec![0.0f32; n];
     let mut out = Array2::<f32>::zeros((m, n));
-    let mut sparse = SparseInput::with_room_in_order(m, k, order);
+    let mut sparse = SparseInput::in_order(order);
     let flops = 2.0 * (m * n * k) as f64;
     let kind = if order == SumOrder::AsGemm { "hidden" } else { "sparse" };
     let name = format!("{kind}/{m}x{k}x{n}/{:.0}%", 100.0 * nonzero);

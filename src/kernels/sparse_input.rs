@@ -67,11 +67,14 @@ impl<F: Copy + Zero> SparseInput<F> {
         input
     }
 
-    /// `with_room`, for products summed in `order`.
-    pub fn with_room_in_order(rows: usize, columns: usize, order: SumOrder) -> Self {
+    /// An empty input for products summed in `order`. Its first fill makes room for a batch of
+    /// that size with no zeros (`SparseRows::reset`), and its first `keep_columns` for the
+    /// transpose, so a layer that never keeps its input sparse costs nothing, and no later batch
+    /// of the same size allocates.
+    pub fn in_order(order: SumOrder) -> Self {
         Self {
             order,
-            ..Self::with_room(rows, columns)
+            ..Self::default()
         }
     }
 

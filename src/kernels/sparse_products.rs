@@ -42,9 +42,7 @@ impl<F: Element> SparseInput<F> {
             SumOrder::Chained => rows.mul(m, Start::Chain(Some(init)), out),
             SumOrder::AsGemm => {
                 // As the dense layer does: the bias first, then `gemm` with beta 1 adds to it.
-                for mut row in out.rows_mut() {
-                    row.assign(&ArrayView1::from(init));
-                }
+                out.assign(&ArrayView1::from(init));
                 let depth = depth_step(rows.columns);
                 rows.mul(
                     m,
@@ -185,9 +183,6 @@ impl<F: Element> SparseRows<F> {
     /// Rows `first..first + out.nrows()` of the product, on this thread. The outer loop runs over
     /// blocks of columns, so that one block of m's columns stays in cache for all the rows.
     fn combine_rows(&self, first: usize, m: &[F], n: usize, start: Start<F>, mut out: ArrayViewMut2<F>) {
-        if let Start::Blocked { depth, .. } = start {
-            assert!(depth > 0, "sparse product: blocks of depth 0");
-        }
         for c0 in (0..n).step_by(BLOCK) {
             let width = BLOCK.min(n - c0);
             let start = match start {
@@ -374,7 +369,7 @@ mod tests {
                 cast(sparse_random(rows, n, 1.0, rng)),
             );
             let bias: Vec<F> = (0..n).map(|c| F::from(c as f64 * 0.25 - 1.0).unwrap()).collect();
-            let mut sparse = SparseInput::with_room_in_order(rows, k, SumOrder::AsGemm);
+            let mut sparse = SparseInput::in_order(SumOrder::AsGemm);
             assert!(sparse.fill_if_sparse(x.view()));
 
             let mut want = Array2::from_shape_fn((rows, n), |(_, c)| bias[c]);

@@ -89,9 +89,7 @@ impl<F: Float> Dense<F> {
     pub fn forward<'a>(&self, x: impl Into<Input<'a, F>>, mut z: ArrayViewMut2<F>) {
         match x.into() {
             Input::Dense(x) => {
-                for mut row in z.rows_mut() {
-                    row.assign(&self.bias);
-                }
+                z.assign(&self.bias);
                 gemm(F::one(), x, self.weight.view(), F::one(), &mut z);
             }
             Input::Sparse(x) => {

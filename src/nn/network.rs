@@ -144,7 +144,7 @@ impl<F: Float> Network<F> {
             dropped: vec![None; self.layers.len()],
             sparse: self.layers[1..]
                 .iter()
-                .map(|l| SparseInput::with_room_in_order(capacity, l.inputs(), SumOrder::AsGemm))
+                .map(|_| SparseInput::in_order(SumOrder::AsGemm))
                 .collect(),
             rows: 0,
         }
