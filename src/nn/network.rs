@@ -142,10 +142,7 @@ impl<F: Float> Network<F> {
             outputs: self.unit_buffers(capacity),
             deltas: Vec::new(),
             dropped: vec![None; self.layers.len()],
-            sparse: self.layers[1..]
-                .iter()
-                .map(|_| SparseInput::in_order(SumOrder::AsGemm))
-                .collect(),
+            sparse: vec![SparseInput::in_order(SumOrder::AsGemm); self.layers.len() - 1],
             rows: 0,
         }
     }
