@@ -276,6 +276,7 @@ fn network_benches(
         let indices = batches.next().expect("a cycle never ends");
         let mut learner = Learner {
             network: &mut network,
+            average: None,
             optimizer: &mut optimizer,
             rng: &mut rng,
         };

@@ -107,6 +107,7 @@ fn main() -> std::io::Result<()> {
         patience: None,
         train_eval: None,
         label_smoothing: 0.0,
+        ema: None,
     };
     let state = TrainState::new(network, config.optimizer, rng, 5);
     fs::write(

@@ -41,7 +41,7 @@ use crate::nn::{Gradients, Network};
 const PIECE_BYTES: usize = 1 << 20;
 
 /// Parameters in a piece of an update that reads or writes `streams` arrays of F per parameter.
-const fn piece<F>(streams: usize) -> usize {
+pub(crate) const fn piece<F>(streams: usize) -> usize {
     PIECE_BYTES / (streams * std::mem::size_of::<F>())
 }
 

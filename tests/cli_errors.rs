@@ -159,6 +159,10 @@ fn other_bad_numbers_and_contradictions_are_rejected() {
         &["--label-smoothing", "1"],
         "invalid value '1' for '--label-smoothing <LABEL_SMOOTHING>': must be at least 0 and less than 1",
     );
+    train_rejects(
+        &["--ema", "1"],
+        "invalid value '1' for '--ema <DECAY>': must be at least 0 and less than 1",
+    );
     train_rejects(&["--init-std", "0.1"], "--init-std applies only to --init normal");
     train_rejects(
         &["--output-activation", "tanh"],

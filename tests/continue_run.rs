@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// Adam with dropout, label smoothing and a learning-rate schedule that does not depend on the
 /// run's length: a warm-up, then a drop every epoch.
-const RECIPE: [&str; 18] = [
+const RECIPE: [&str; 20] = [
     "--hidden",
     "16",
     "--optimizer",
@@ -27,6 +27,8 @@ const RECIPE: [&str; 18] = [
     "32",
     "--label-smoothing",
     "0.1",
+    "--ema",
+    "0.95",
 ];
 
 fn model_bytes(path: &Path) -> Vec<u8> {
@@ -147,6 +149,7 @@ fn the_run_s_own_command_restated_with_resume_goes_on_and_a_differing_flag_is_na
         ("--hidden", "16,8", "with --hidden 16"),
         ("--momentum", "0.9", "without --momentum"),
         ("--label-smoothing", "0.2", "with --label-smoothing 0.1"),
+        ("--ema", "0.9", "with --ema 0.95"),
     ] {
         let mut args: Vec<&str> = RECIPE.to_vec();
         match args.iter().position(|&a| a == flag) {

@@ -61,6 +61,8 @@ fn a_finished_run_shows_its_format_layers_settings_and_final_test_accuracy() {
         "shift=1",
         "--label-smoothing",
         "0.1",
+        "--ema",
+        "0.99",
         "--seed",
         "7",
     ];
@@ -133,6 +135,7 @@ fn a_finished_run_shows_its_format_layers_settings_and_final_test_accuracy() {
     assert_eq!(spec["dropout"]["hidden"], 0.2);
     assert_eq!(spec["augment"]["shift"], 1);
     assert_eq!(spec["label_smoothing"], 0.1);
+    assert_eq!(spec["ema"], 0.99);
     assert_eq!(json["training"]["recorded"]["seed"], 7);
 
     let state = &json["state"];
@@ -142,6 +145,9 @@ fn a_finished_run_shows_its_format_layers_settings_and_final_test_accuracy() {
     assert_eq!(state["kept_epoch"], 2);
     assert_eq!(state["best_epoch"], Value::Null);
     assert_eq!(test_fraction(&json), report["final_test_accuracy"].as_f64().unwrap());
+    // The file keeps the moving average, which the last epoch measured.
+    let eval = common::eval_json(&model, data.path(), &[]);
+    assert_eq!(eval["accuracy"], report["final_test_accuracy"]);
 
     let text = info_text(&model);
     for line in [
@@ -155,7 +161,7 @@ fn a_finished_run_shows_its_format_layers_settings_and_final_test_accuracy() {
         "  optimizer adam(beta1 0.9, beta2 0.999, eps 1e-8)",
         "  schedule lr 0.01",
         "  batch size 10, 2 epochs",
-        "  l2 0.001, label smoothing 0.1",
+        "  l2 0.001, label smoothing 0.1, moving average of the weights (ema 0.99)",
         "  dropout hidden 0.2, input 0",
         "  augmentation shift=1",
         "run: finished, 2 of 2 epochs done, 80 updates",

@@ -13,6 +13,7 @@ use mlp::data::catalog::{DatasetId, KnownDataset};
 use mlp::data::classes::{Classes, Label};
 use mlp::data::dataset::{Dataset, ImageSize};
 use mlp::data::scaling::Scaling;
+use mlp::evaluate::evaluate;
 use mlp::model_file::{self, InputSpec, ModelInfo, decode_checkpoint, encode_checkpoint};
 use mlp::nn::{Activation, Dropout, Init, Loss, Network};
 use mlp::optim::Method;
@@ -127,20 +128,46 @@ fn a_run_interrupted_anywhere_and_resumed_from_its_file_ends_bit_for_bit_the_sam
     let all = images(200, 0);
     let (train_set, validation) = all.hold_out(40, 9);
     let test_set = images(50, 3);
-    let splits = Splits {
+    let with_validation = Splits {
         train: &train_set,
         validation: Some(&validation),
         test: Some(&test_set),
     };
-    let batches_per_epoch = train_set.len().div_ceil(16);
+    let averaged = TrainConfig {
+        ema: Some(0.9),
+        ..config()
+    };
+    // The file keeps the best network on validation, or the moving average, or both.
+    resumes_bit_for_bit(with_validation, &config());
+    resumes_bit_for_bit(with_validation, &averaged);
+    let without_validation = Splits {
+        validation: None,
+        ..with_validation
+    };
+    let averaged = TrainConfig {
+        patience: None,
+        ..averaged
+    };
+    resumes_bit_for_bit(without_validation, &averaged);
+}
 
-    let mut straight = fresh_state(train_set.len());
+/// Trains on `splits` with `config` straight, then again interrupted and resumed from the file
+/// at several places, and compares the states.
+fn resumes_bit_for_bit(splits: Splits<'_>, config: &TrainConfig) {
+    let batches_per_epoch = splits.train.len().div_ceil(16);
+    let mut straight = fresh_state(splits.train.len());
     let mut observer = StopAfter {
         batches: 0,
         stop_after: None,
     };
-    let outcome = train(&mut straight, splits, &config(), &mut observer).unwrap();
+    let outcome = train(&mut straight, splits, config, &mut observer).unwrap();
     assert!(matches!(outcome, Outcome::Finished | Outcome::EarlyStopped));
+    assert_eq!(straight.average.is_some(), config.ema.is_some());
+    // Each epoch measures the moving average when there is one.
+    let measured = straight.average.as_ref().unwrap_or(&straight.network);
+    let last = straight.history.epochs.last().expect("epochs were recorded");
+    let test = splits.test.expect("a test set");
+    assert_eq!(last.test_accuracy, Some(evaluate(measured, test).accuracy()));
 
     // Mid-epoch, at an epoch's end, and twice in one run.
     for stops in [
@@ -148,21 +175,21 @@ fn a_run_interrupted_anywhere_and_resumed_from_its_file_ends_bit_for_bit_the_sam
         vec![batches_per_epoch],
         vec![batches_per_epoch + 2, 2 * batches_per_epoch + 5],
     ] {
-        let mut state = fresh_state(train_set.len());
+        let mut state = fresh_state(splits.train.len());
         let mut done = 0;
         for stop in stops {
             let mut observer = StopAfter {
                 batches: done,
                 stop_after: Some(stop),
             };
-            let outcome = train(&mut state, splits, &config(), &mut observer).unwrap();
+            let outcome = train(&mut state, splits, config, &mut observer).unwrap();
             assert_eq!(outcome, Outcome::Interrupted, "stop at {stop}");
             done = observer.batches;
-            let bytes = encode_checkpoint(&config(), &state, &info());
+            let bytes = encode_checkpoint(config, &state, &info());
             let (model, checkpoint) = decode_checkpoint(&bytes).unwrap();
             let checkpoint = checkpoint.expect("a checkpoint was saved");
             assert_eq!(&model.network, state.kept());
-            assert_eq!(checkpoint.config, config());
+            assert_eq!(&checkpoint.config, config);
             assert_eq!(without_times(checkpoint.state.clone()), without_times(state.clone()));
             state = checkpoint.state;
         }
@@ -170,7 +197,7 @@ fn a_run_interrupted_anywhere_and_resumed_from_its_file_ends_bit_for_bit_the_sam
             batches: done,
             stop_after: None,
         };
-        train(&mut state, splits, &config(), &mut observer).unwrap();
+        train(&mut state, splits, config, &mut observer).unwrap();
         assert_eq!(without_times(state), without_times(straight.clone()));
     }
 }

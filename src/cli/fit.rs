@@ -201,6 +201,7 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
         train_eval: None,
         patience: None,
         label_smoothing: 0.0,
+        ema: None,
     };
 
     let mut sizes = vec![problem.x.ncols()];

@@ -133,10 +133,17 @@ fn spec_lines(spec: &RunSpec) -> String {
         format!("optimizer {}", train.optimizer),
         format!("schedule {}", train.schedule),
         format!("batch size {}, {length}", train.batch_size),
-        match train.label_smoothing {
-            0.0 => format!("l2 {}", train.l2),
-            epsilon => format!("l2 {}, label smoothing {epsilon}", train.l2),
-        },
+        [
+            Some(format!("l2 {}", train.l2)),
+            (train.label_smoothing > 0.0).then(|| format!("label smoothing {}", train.label_smoothing)),
+            train
+                .ema
+                .map(|decay| format!("moving average of the weights (ema {decay})")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", "),
         format!("dropout {dropout}"),
         format!("augmentation {}", train.augment),
         format!(

@@ -226,6 +226,7 @@ pub fn fit<F: Float, R: Rng + Send>(
     for epoch in 1..=config.epochs {
         let mut learner = Learner {
             network: &mut *network,
+            average: None,
             optimizer: &mut optimizer,
             rng: &mut *rng,
         };

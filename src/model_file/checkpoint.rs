@@ -1,9 +1,12 @@
 //! The checkpoint part of a file: what `mlp train --resume` needs beyond the model kept.
 //!
 //! Tensors: `checkpoint.order` (U32, [samples]) the current epoch's order of the training samples;
-//! `checkpoint.layers.{i}.weight`, `.bias` the weights being trained, when the model kept is the best
-//! on validation instead; `checkpoint.optimizer.{slot}.layers.{i}.weight`, `.bias` each optimizer
+//! `checkpoint.layers.{i}.weight`, `.bias` the weights being trained, when the model kept is not
+//! them (the best on validation, or the moving average of `--ema`);
+//! `checkpoint.average.layers.{i}.weight`, `.bias` the moving average, when the model kept is the
+//! best on validation; `checkpoint.optimizer.{slot}.layers.{i}.weight`, `.bias` each optimizer
 //! slot's state, shaped like its parameter. The `checkpoint` metadata is `CheckpointMeta` as JSON.
+//! Which of the layer tensors a file holds follows from the metadata: `best` and `config.ema`.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -44,8 +47,8 @@ struct BestMeta {
     loss: f64,
 }
 
-/// The checkpoint's tensors: the order, the trained layers when they are not the kept ones, and
-/// the optimizer's slots.
+/// The checkpoint's tensors: the order, the trained layers and the moving average when they are
+/// not the kept ones, and the optimizer's slots.
 pub(super) fn tensors(state: &TrainState<f32>) -> Vec<Tensor> {
     let order = state.order.iter().flat_map(|&i| (i as u32).to_le_bytes()).collect();
     let mut tensors = vec![(
@@ -54,8 +57,11 @@ pub(super) fn tensors(state: &TrainState<f32>) -> Vec<Tensor> {
         vec![state.order.len()],
         order,
     )];
-    if state.best.is_some() {
+    if state.best.is_some() || state.average.is_some() {
         tensors.extend(layer_tensors("checkpoint.", &state.network));
+    }
+    if let (Some(_), Some(average)) = (&state.best, &state.average) {
+        tensors.extend(layer_tensors("checkpoint.average.", average));
     }
     let parameters = parameter_shapes(&state.network);
     for (slot, buffers) in state.optimizer.method.slot_names().iter().zip(&state.optimizer.buffers) {
@@ -108,21 +114,28 @@ pub(super) fn read(file: &SafeTensors<'_>, text: &str, kept: &Network<f32>) -> R
     }
     let order = read_order(file)?;
     check_position(&meta, order.len())?;
-    let (network, best) = match &meta.best {
-        Some(b) => {
-            let trained = Network {
-                layers: read_layers(file, "checkpoint.", &kept.sizes())?,
-                ..kept.clone()
-            };
-            let best = Best {
-                network: kept.clone(),
-                epoch: b.epoch,
-                accuracy: b.accuracy,
-                loss: b.loss,
-            };
-            (trained, Some(best))
-        }
-        None => (kept.clone(), None),
+    let layers_of = |prefix| -> Result<Network<f32>, ModelFormatError> {
+        Ok(Network {
+            layers: read_layers(file, prefix, &kept.sizes())?,
+            ..kept.clone()
+        })
+    };
+    let best = meta.best.as_ref().map(|b| Best {
+        network: kept.clone(),
+        epoch: b.epoch,
+        accuracy: b.accuracy,
+        loss: b.loss,
+    });
+    let averaged = meta.config.ema.is_some();
+    let network = if best.is_some() || averaged {
+        layers_of("checkpoint.")?
+    } else {
+        kept.clone()
+    };
+    let average = match (&best, averaged) {
+        (_, false) => None,
+        (Some(_), true) => Some(layers_of("checkpoint.average.")?),
+        (None, true) => Some(kept.clone()),
     };
     let optimizer = read_optimizer(file, &meta, &network)?;
     let rng = read_generator(&meta)?;
@@ -130,6 +143,7 @@ pub(super) fn read(file: &SafeTensors<'_>, text: &str, kept: &Network<f32>) -> R
         config: meta.config,
         state: TrainState {
             network,
+            average,
             optimizer,
             rng,
             epoch: meta.epoch,

@@ -12,7 +12,8 @@
 //! | name                                   | meaning                                                |
 //! |----------------------------------------|--------------------------------------------------------|
 //! | `checkpoint.order` (U32, [samples])    | the current epoch's order of the training samples       |
-//! | `checkpoint.layers.{i}.weight`, `.bias` | the weights being trained, when the model kept (above) is the best on validation instead |
+//! | `checkpoint.layers.{i}.weight`, `.bias` | the weights being trained, when the model kept (above) is not them: the best on validation, or the moving average of `--ema` |
+//! | `checkpoint.average.layers.{i}.weight`, `.bias` | the moving average of `--ema`, when the model kept is the best on validation |
 //! | `checkpoint.optimizer.{slot}.layers.{i}.weight`, `.bias` | optimizer state: `velocity` (momentum, nesterov) or `m`, `v` (adam, adamw) |
 //!
 //! Metadata (string to string, the safetensors `__metadata__`):
@@ -312,8 +313,12 @@ fn check_tensor_count(
     let expected_tensors = match checkpoint {
         None => 2 * network.layers.len(),
         Some(c) => {
-            // The kept layers, the trained ones when they differ, each optimizer slot, the order.
-            let copies = 1 + usize::from(c.state.best.is_some()) + c.config.optimizer.slot_names().len();
+            // The kept layers, the trained ones and the average when they differ, each optimizer
+            // slot, the order.
+            let state = &c.state;
+            let trained = state.best.is_some() || state.average.is_some();
+            let average = state.best.is_some() && state.average.is_some();
+            let copies = 1 + usize::from(trained) + usize::from(average) + c.config.optimizer.slot_names().len();
             2 * network.layers.len() * copies + 1
         }
     };

@@ -34,6 +34,11 @@ pub struct TrainConfig {
     /// file when 0, so that runs without it record what they did before.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub label_smoothing: f64,
+    /// The decay of an exponential moving average of the weights, moved after every update
+    /// (`average`): when set, the average is what each epoch measures and what the run keeps.
+    /// Left out of the file when unset, like `label_smoothing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ema: Option<f64>,
 }
 
 fn is_zero(value: &f64) -> bool {
@@ -55,6 +60,7 @@ impl Default for TrainConfig {
             patience: None,
             train_eval: None,
             label_smoothing: 0.0,
+            ema: None,
         }
     }
 }
@@ -125,6 +131,10 @@ impl TrainConfig {
             (
                 fraction(self.label_smoothing),
                 "label smoothing must be at least 0 and below 1",
+            ),
+            (
+                self.ema.is_none_or(fraction),
+                "the moving average's decay must be at least 0 and below 1",
             ),
         ];
         checks.into_iter().find(|&(ok, _)| !ok).map(|(_, problem)| problem)

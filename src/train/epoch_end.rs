@@ -133,7 +133,7 @@ fn consider_best<F: Float>(state: &mut TrainState<F>, epoch: usize, validation: 
     let (accuracy, loss) = (validation.accuracy(), validation.loss);
     if state.best.as_ref().is_none_or(|b| b.beaten_by(accuracy, loss)) {
         state.best = Some(Best {
-            network: state.network.clone(),
+            network: state.measured().clone(),
             epoch,
             accuracy,
             loss,
@@ -153,7 +153,8 @@ pub struct Pending<F> {
 }
 
 impl<F: Float> Pending<F> {
-    /// Measures `state.network` on `splits` in a job of `scope`; `state` comes back with the result.
+    /// Measures `state.measured()` on `splits` in a job of `scope`; `state` comes back with the
+    /// result.
     pub fn spawn<'scope>(
         scope: &rayon::Scope<'scope>,
         end: EpochEnd,
@@ -162,7 +163,7 @@ impl<F: Float> Pending<F> {
     ) -> Self {
         let (send, returned) = channel();
         scope.spawn(move |_| {
-            let measurement = Measurement::of(&state.network, splits);
+            let measurement = Measurement::of(state.measured(), splits);
             // The receiver is gone only when training already stopped with an error.
             let _ = send.send((state, measurement));
         });

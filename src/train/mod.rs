@@ -25,6 +25,7 @@
 //! A NaN or infinite batch loss, parameter or epoch loss stops training at once with `Diverged`,
 //! before the observer sees the broken network, so the last model it saved stays the last good one.
 
+mod average;
 mod config;
 mod epoch_end;
 mod prefetch;
@@ -97,6 +98,12 @@ pub fn train<F: Float>(
         state.order.len(),
         train.len()
     );
+    // A run with `--ema` averages from the weights it starts with; a checkpoint brings its average.
+    if config.ema.is_none() {
+        state.average = None;
+    } else if state.average.is_none() {
+        state.average = Some(state.network.clone());
+    }
     let mut trainer = Trainer::new(&state.network, train, config);
     let train_part = measured_part(train, config.train_eval);
     let measured = Measured {
@@ -145,7 +152,7 @@ pub fn train<F: Float>(
                 pending = Some(Pending::spawn(scope, end, state.clone(), measured));
                 continue;
             }
-            end.conclude(Measurement::of(&state.network, measured), state)?;
+            end.conclude(Measurement::of(state.measured(), measured), state)?;
             observer.epoch_done(state)?;
             if config.patience.is_some_and(|p| state.stale_epochs >= p) {
                 return Ok(Outcome::EarlyStopped);
@@ -205,6 +212,7 @@ fn run_epoch<F: Float>(
 ) -> Result<(), Diverged> {
     let TrainState {
         network,
+        average,
         optimizer,
         rng,
         order,
@@ -213,6 +221,7 @@ fn run_epoch<F: Float>(
     } = state;
     let mut learner = Learner {
         network,
+        average: average.as_mut(),
         optimizer,
         rng,
     };

@@ -33,6 +33,8 @@ impl<F> Best<F> {
 pub struct TrainState<F> {
     /// The weights being trained.
     pub network: Network<F>,
+    /// With `--ema`, the moving average of `network` (`average`): what is measured and kept.
+    pub average: Option<Network<F>>,
     pub optimizer: Optimizer<F>,
     pub rng: ChaCha8Rng,
     /// Epochs finished.
@@ -56,6 +58,7 @@ impl<F: Float> TrainState<F> {
         Self {
             optimizer: Optimizer::new(method, &network),
             network,
+            average: None,
             rng,
             epoch: 0,
             order: (0..samples).collect(),
@@ -67,17 +70,25 @@ impl<F: Float> TrainState<F> {
         }
     }
 
-    /// The network to keep: the best on validation when there is validation data, else the latest.
+    /// The network an epoch measures: the moving average of the weights when there is one, else
+    /// the weights themselves.
+    pub fn measured(&self) -> &Network<F> {
+        self.average.as_ref().unwrap_or(&self.network)
+    }
+
+    /// The network to keep: the best on validation when there is validation data, else the latest
+    /// measured.
     pub fn kept(&self) -> &Network<F> {
-        self.best.as_ref().map_or(&self.network, |b| &b.network)
+        self.best.as_ref().map_or_else(|| self.measured(), |b| &b.network)
     }
 }
 
 /// What one update changes, borrowed from whoever owns it (a `TrainState`, or `fit`'s own
-/// network, optimizer and generator): the weights, the update rule's state and the generator
-/// that draws augmentation and dropout.
+/// network, optimizer and generator): the weights, their moving average when there is one, the
+/// update rule's state and the generator that draws augmentation and dropout.
 pub struct Learner<'a, F, R: ?Sized> {
     pub network: &'a mut Network<F>,
+    pub average: Option<&'a mut Network<F>>,
     pub optimizer: &'a mut Optimizer<F>,
     pub rng: &'a mut R,
 }

@@ -34,6 +34,7 @@ fn one_epoch<F: Float>(
 ) -> Result<(), Diverged> {
     let mut learner = Learner {
         network,
+        average: None,
         optimizer,
         rng,
     };
@@ -153,6 +154,7 @@ fn runs_gathering_ahead_train_as_single_steps_do_even_when_stopped_early() {
         let mut optimizer = Optimizer::new(config.optimizer, &network);
         let mut learner = Learner {
             network: &mut network,
+            average: None,
             optimizer: &mut optimizer,
             rng: &mut rng,
         };
@@ -309,4 +311,60 @@ fn label_smoothing_holds_the_true_class_near_its_smoothed_target() {
     );
     let plain = true_class_probability(0.0);
     assert!(plain.iter().all(|&p| p > 0.97), "without smoothing: {plain:?}");
+}
+
+#[test]
+fn a_moving_average_follows_every_update_at_its_warmed_up_decay_and_leaves_training_alone() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let images = Array2::from_shape_simple_fn((24, 16), || u8::from(rng.random_bool(0.3)) * 220);
+    let data = set(images, (0..24).map(|i| (i % CLASSES) as Label).collect(), 4);
+    let batches: Vec<Vec<usize>> = (0..6).map(|b| (4 * b..4 * b + 4).collect()).collect();
+    // The warm-up's decay passes 0.3 at the third update.
+    let decay = 0.3;
+    // Steps through the batches with or without an average; returns the weights after every
+    // step and the average at the end.
+    let train = |averaged: bool| {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let sizes = &[16, 8, 10];
+        let mut network = Network::<f64>::new(sizes, Activation::Relu, Loss::CrossEntropy, Init::He, &mut rng);
+        let config = TrainConfig {
+            batch_size: 4,
+            schedule: Schedule::constant(0.3),
+            ema: averaged.then_some(decay),
+            ..TrainConfig::default()
+        };
+        let mut trainer = Trainer::new(&network, &data, &config);
+        let mut optimizer = Optimizer::new(config.optimizer, &network);
+        let mut average = averaged.then(|| network.clone());
+        let mut learner = Learner {
+            network: &mut network,
+            average: average.as_mut(),
+            optimizer: &mut optimizer,
+            rng: &mut rng,
+        };
+        let mut weights = Vec::new();
+        for indices in &batches {
+            trainer.step(&mut learner, &data, indices).unwrap();
+            weights.push(learner.network.clone());
+        }
+        (weights, average)
+    };
+    let (plain, none) = train(false);
+    let (weights, average) = train(true);
+    assert!(none.is_none());
+    assert_eq!(weights, plain, "the average changes nothing in training");
+    // The initial weights, then a ← a + (1 - dₜ)(θₜ - a) with dₜ = min(d, (1 + t) / (10 + t)).
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut expected = Network::<f64>::new(&[16, 8, 10], Activation::Relu, Loss::CrossEntropy, Init::He, &mut rng);
+    for (t, theta) in (1..).zip(&weights) {
+        let d = decay.min((1.0 + t as f64) / (10.0 + t as f64));
+        for ((_, a), (_, w)) in expected.parameters_mut().zip(theta.parameters()) {
+            for (a, &w) in a.iter_mut().zip(w) {
+                *a += (1.0 - d) * (w - *a);
+            }
+        }
+    }
+    let average = average.expect("an average");
+    assert_eq!(average, expected);
+    assert_ne!(&average, weights.last().unwrap());
 }

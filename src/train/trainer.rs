@@ -1,6 +1,6 @@
 //! One training step, and the epochs of steps: gather a mini-batch (`batch::Gatherer`), forward
-//! with dropout, loss, backward, the optimizer's update at the schedule's rate, then the checks
-//! that nothing became NaN or infinite.
+//! with dropout, loss, backward, the optimizer's update at the schedule's rate (and the moving
+//! average of the weights after it), then the checks that nothing became NaN or infinite.
 //!
 //! The trainer holds what steps need and keep nothing of their own: the schedule, the buffers of a
 //! batch, its trace and gradients, and the batch gathered ahead (`Prefetch`). What a step changes
@@ -10,6 +10,7 @@
 use rand::Rng;
 use rand::seq::SliceRandom;
 
+use super::average;
 use super::config::TrainConfig;
 use super::prefetch::Prefetch;
 use super::state::Learner;
@@ -62,6 +63,9 @@ pub struct Trainer<F> {
     hidden_dropout: f64,
     /// ε of label smoothing, applied to every batch's targets however it was gathered.
     label_smoothing: F,
+    /// The decay of the moving average of the weights, moved after every update when the learner
+    /// has one.
+    ema: Option<f64>,
     gatherer: Gatherer<F>,
     batch: Batch<F>,
     prefetch: Prefetch<F>,
@@ -86,6 +90,7 @@ impl<F: Float> Trainer<F> {
             l2: F::of(config.l2),
             hidden_dropout: config.dropout.hidden,
             label_smoothing: F::of(config.label_smoothing),
+            ema: config.ema,
             gatherer: Gatherer::new(data, config.augment, config.dropout.input),
             batch: Batch::with_room(batch_size, inputs, outputs),
             prefetch: Prefetch::new(batch_size, inputs, outputs),
@@ -177,6 +182,7 @@ impl<F: Float> Trainer<F> {
         let Self {
             l2,
             hidden_dropout,
+            ema,
             batch,
             prefetch,
             trace,
@@ -186,6 +192,7 @@ impl<F: Float> Trainer<F> {
         let mut update = || {
             let Learner {
                 network,
+                average,
                 optimizer,
                 rng,
             } = learner;
@@ -193,7 +200,11 @@ impl<F: Float> Trainer<F> {
             let logits = network.forward_dropout(input, trace, *hidden_dropout, &mut **rng);
             let loss = network.loss(logits, t, *l2);
             network.backward(input, trace, t, *l2, grads);
-            (loss, optimizer.step(network, grads, lr))
+            let finite = optimizer.step(network, grads, lr);
+            if let (Some(decay), Some(average)) = (*ema, average) {
+                average::move_towards(average, network, average::decay_at(decay, optimizer.steps));
+            }
+            (loss, finite)
         };
         let (loss, finite) = match ahead {
             Some(next) => rayon::join(update, || prefetch.gather(data, next)).0,

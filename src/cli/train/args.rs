@@ -194,6 +194,11 @@ pub struct SpecArgs {
     /// Evaluation and the reported losses use the true labels
     #[arg(long, value_parser = unit_interval, default_value = "0")]
     pub label_smoothing: f64,
+    /// Keep an exponential moving average of the weights with this decay per update (e.g. 0.999,
+    /// or 0.9999 for long runs), warmed up over the first updates: each epoch measures the average,
+    /// and the model saved is the average, while training goes on from the weights themselves
+    #[arg(long, value_parser = unit_interval, value_name = "DECAY")]
+    pub ema: Option<f64>,
 }
 
 /// Default standard deviation of `--init normal`: the textbook two-layer net's N(0, 0.01²).
@@ -289,6 +294,7 @@ impl SpecArgs {
                 patience: self.patience,
                 train_eval: self.train_eval,
                 label_smoothing: self.label_smoothing,
+                ema: self.ema,
             },
         })
     }

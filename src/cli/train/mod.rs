@@ -221,6 +221,9 @@ fn describe(console: &Console, run: &Run) {
     if config.label_smoothing > 0.0 {
         text += &format!(", label smoothing {}", config.label_smoothing);
     }
+    if let Some(decay) = config.ema {
+        text += &format!(", moving average of the weights (ema {decay})");
+    }
     if let Some(v) = &run.data.validation {
         text += &format!(", {} training and {} validation images", run.data.train.len(), v.len());
     }

@@ -162,6 +162,7 @@ pub fn flags_of(spec: &RunSpec) -> Vec<GivenFlag> {
     if train.label_smoothing > 0.0 {
         flags.push(("label_smoothing", train.label_smoothing.to_string()));
     }
+    flags.extend(train.ema.map(|decay| ("ema", decay.to_string())));
     match spec.loss {
         Loss::CrossEntropy => flags.push(("loss", typed(LossName::CrossEntropy))),
         Loss::BinaryCrossEntropy => flags.push(("loss", typed(LossName::Bce))),
