@@ -67,7 +67,7 @@ command_of() {
             --batch-size 128 --dropout 0.2 --epochs 30 --augment shift=2,rotate=10,scale=0.1 ;;
         mnist-record) echo --hidden 2048,2048 --activation relu --optimizer adam --lr 0.001 --schedule cosine \
             --batch-size 128 --dropout 0.2 --epochs 140 --augment shift=2,rotate=10,scale=0.1,elastic=34 \
-            --train-eval 0 ;;
+            --ema 0.9999 --train-eval 0 ;;
         fashion-record) echo --dataset fashion-mnist --hidden 2048,2048 --activation relu --optimizer adam \
             --lr 0.001 --schedule cosine --batch-size 128 --dropout 0.4 --label-smoothing 0.1 --epochs 100 \
             --augment flip --train-eval 10000 ;;
