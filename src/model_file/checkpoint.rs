@@ -57,11 +57,12 @@ pub(super) fn tensors(state: &TrainState<f32>) -> Vec<Tensor> {
         vec![state.order.len()],
         order,
     )];
-    if state.best.is_some() || state.average.is_some() {
+    let (trained, average) = layer_copies(state.best.is_some(), state.average.is_some());
+    if trained {
         tensors.extend(layer_tensors("checkpoint.", &state.network));
     }
-    if let (Some(_), Some(average)) = (&state.best, &state.average) {
-        tensors.extend(layer_tensors("checkpoint.average.", average));
+    if let (true, Some(averaged)) = (average, &state.average) {
+        tensors.extend(layer_tensors("checkpoint.average.", averaged));
     }
     let parameters = parameter_shapes(&state.network);
     for (slot, buffers) in state.optimizer.method.slot_names().iter().zip(&state.optimizer.buffers) {
@@ -71,6 +72,13 @@ pub(super) fn tensors(state: &TrainState<f32>) -> Vec<Tensor> {
         }
     }
     tensors
+}
+
+/// Which copies of the layers a checkpoint holds besides the kept ones, for a state with a best
+/// network on validation (`best`) and a moving average (`averaged`): the weights being trained
+/// when the kept model is not them, and the average when the kept model is the best.
+pub(super) fn layer_copies(best: bool, averaged: bool) -> (bool, bool) {
+    (best || averaged, best && averaged)
 }
 
 /// The `checkpoint` metadata of `state` trained with `config`.
@@ -127,15 +135,16 @@ pub(super) fn read(file: &SafeTensors<'_>, text: &str, kept: &Network<f32>) -> R
         loss: b.loss,
     });
     let averaged = meta.config.ema.is_some();
-    let network = if best.is_some() || averaged {
+    let (trained, average_stored) = layer_copies(best.is_some(), averaged);
+    let network = if trained {
         layers_of("checkpoint.")?
     } else {
         kept.clone()
     };
-    let average = match (&best, averaged) {
-        (_, false) => None,
-        (Some(_), true) => Some(layers_of("checkpoint.average.")?),
-        (None, true) => Some(kept.clone()),
+    let average = match (averaged, average_stored) {
+        (false, _) => None,
+        (true, true) => Some(layers_of("checkpoint.average.")?),
+        (true, false) => Some(kept.clone()),
     };
     let optimizer = read_optimizer(file, &meta, &network)?;
     let rng = read_generator(&meta)?;

@@ -315,9 +315,7 @@ fn check_tensor_count(
         Some(c) => {
             // The kept layers, the trained ones and the average when they differ, each optimizer
             // slot, the order.
-            let state = &c.state;
-            let trained = state.best.is_some() || state.average.is_some();
-            let average = state.best.is_some() && state.average.is_some();
+            let (trained, average) = checkpoint::layer_copies(c.state.best.is_some(), c.state.average.is_some());
             let copies = 1 + usize::from(trained) + usize::from(average) + c.config.optimizer.slot_names().len();
             2 * network.layers.len() * copies + 1
         }
