@@ -112,8 +112,14 @@ pub enum Start<'a, F> {
 
 /// The per-type part of the sparse products.
 pub trait SparseKernel: Sized + 'static {
+    /// The widest block `combine_block` takes (at most `BLOCK`): the products go over their
+    /// columns in blocks of this many.
+    fn block_columns() -> usize {
+        BLOCK
+    }
+
     /// out[r, c] = Σ_k x[first + r, k] · m[k, c] for the rows r and the columns c (at most
-    /// `BLOCK`) of `out`, each sum taken in the order of x's values, begun and ended as
+    /// `block_columns()`) of `out`, each sum taken in the order of x's values, begun and ended as
     /// `block.start` says.
     fn combine_block(x: &SparseRows<Self>, first: usize, block: Block<Self>, out: ArrayViewMut2<Self>);
 

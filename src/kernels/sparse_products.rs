@@ -27,6 +27,8 @@ use super::element::{BLOCK, Block, Element, SparseKernel, Start};
 use super::gemm::depth_step;
 #[cfg(target_arch = "x86_64")]
 use super::sparse_avx2 as avx2;
+#[cfg(target_arch = "x86_64")]
+use super::sparse_avx512 as avx512;
 use super::sparse_input::{MAX_DENSITY, SparseInput, SparseRows, SumOrder};
 use super::split::{SPARSE_MIN_WORK, in_pieces, pieces};
 
@@ -183,8 +185,9 @@ impl<F: Element> SparseRows<F> {
     /// Rows `first..first + out.nrows()` of the product, on this thread. The outer loop runs over
     /// blocks of columns, so that one block of m's columns stays in cache for all the rows.
     fn combine_rows(&self, first: usize, m: &[F], n: usize, start: Start<F>, mut out: ArrayViewMut2<F>) {
-        for c0 in (0..n).step_by(BLOCK) {
-            let width = BLOCK.min(n - c0);
+        let columns = F::block_columns();
+        for c0 in (0..n).step_by(columns) {
+            let width = columns.min(n - c0);
             let start = match start {
                 Start::Chain(init) => Start::Chain(init.map(|b| &b[c0..c0 + width])),
                 blocked => blocked,
@@ -279,30 +282,43 @@ impl SparseKernel for f64 {
 }
 
 impl SparseKernel for f32 {
+    fn block_columns() -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return avx512::COLUMNS;
+        }
+        BLOCK
+    }
+
     fn combine_block(x: &SparseRows<f32>, first: usize, block: Block<f32>, out: ArrayViewMut2<f32>) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            let width = out.ncols();
-            assert!(
-                width <= BLOCK && first + out.nrows() <= x.rows(),
-                "sparse block out of range"
-            );
-            match block.start {
-                Start::Chain(init) => assert!(
-                    init.is_none_or(|b| b.len() == width),
-                    "sparse block: the start values are not {width} long"
-                ),
-                Start::Blocked { depth, .. } => assert!(depth > 0, "sparse block: blocks of depth 0"),
+        {
+            let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+            let avx2 = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
+            if avx512 || avx2 {
+                let width = out.ncols();
+                assert!(
+                    width <= Self::block_columns() && first + out.nrows() <= x.rows(),
+                    "sparse block out of range"
+                );
+                match block.start {
+                    Start::Chain(init) => assert!(
+                        init.is_none_or(|b| b.len() == width),
+                        "sparse block: the start values are not {width} long"
+                    ),
+                    Start::Blocked { depth, .. } => assert!(depth > 0, "sparse block: blocks of depth 0"),
+                }
+                assert!(
+                    x.columns == 0 || (x.columns - 1) * block.stride + width <= block.m.len(),
+                    "sparse block: m is shorter than x's columns"
+                );
+                if avx512 {
+                    unsafe { avx512::combine_block(x, first, block, out) };
+                } else {
+                    unsafe { avx2::combine_block(x, first, block, out) };
+                }
+                return;
             }
-            assert!(
-                x.columns == 0 || (x.columns - 1) * block.stride + width <= block.m.len(),
-                "sparse block: m is shorter than x's columns"
-            );
-            // SAFETY: AVX2 and FMA are present (checked above). Every index of x is below x.columns
-            // (SparseRows only stores indices of its columns), so every row read, m[j·stride ..
-            // j·stride + width], lies inside block.m (asserted), and init holds `width` values.
-            unsafe { avx2::combine_block(x, first, block, out) };
-            return;
         }
         combine_block_portable(x, first, block, out);
     }
