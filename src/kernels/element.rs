@@ -9,7 +9,7 @@ use std::ops::AddAssign;
 
 use ndarray::ArrayViewMut2;
 
-use super::sparse_input::SparseRows;
+use super::sparse_input::{MAX_DENSITY, SparseRows};
 
 /// Rows of the register tile.
 pub const MR: usize = 6;
@@ -112,6 +112,13 @@ pub enum Start<'a, F> {
 
 /// The per-type part of the sparse products.
 pub trait SparseKernel: Sized + 'static {
+    /// The largest fraction of nonzero values at which a hidden layer of `outputs` units keeps its
+    /// input sparse (`SparseInput::for_hidden_layer`): only speed depends on it, as those products
+    /// give the dense ones' bits.
+    fn max_density_as_gemm(_outputs: usize) -> f64 {
+        MAX_DENSITY
+    }
+
     /// The widest block `combine_block` takes (at most `BLOCK`): the products go over their
     /// columns in blocks of this many.
     fn block_columns() -> usize {

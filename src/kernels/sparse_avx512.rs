@@ -238,7 +238,7 @@ mod tests {
             let mut x = random(rows, k, density, &mut rng);
             x.row_mut(11).fill(0.0);
             let mut sparse = SparseRows::default();
-            assert!(sparse.fill_if_sparse(x.view()) || density > MAX_DENSITY);
+            assert!(sparse.fill_if_sparse(x.view(), MAX_DENSITY) || density > MAX_DENSITY);
             if density > MAX_DENSITY {
                 continue;
             }

@@ -43,6 +43,8 @@ pub struct SparseInput<F> {
     pub(super) columns: SparseRows<F>,
     pub(super) columns_kept: bool,
     pub(super) order: SumOrder,
+    /// The largest fraction of nonzero values a batch is kept sparse at.
+    pub(super) max_density: f64,
 }
 
 impl<F> Default for SparseInput<F> {
@@ -53,6 +55,7 @@ impl<F> Default for SparseInput<F> {
             columns: SparseRows::default(),
             columns_kept: false,
             order: SumOrder::Chained,
+            max_density: MAX_DENSITY,
         }
     }
 }

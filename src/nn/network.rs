@@ -15,7 +15,8 @@
 //! The trace records what every layer read (`layer_input`), so backward takes the very inputs
 //! forward used: the batch as given for the first layer (dense or sparse, as `batch` decided).
 //! A hidden layer's input that can hold many exact zeros (relu's outputs, dropped ones) is kept
-//! as its nonzero values when at most `kernels::MAX_DENSITY` of it is nonzero: z = x·W + b and
+//! as its nonzero values when sparse enough for its layer's width (`SparseInput::for_hidden_layer`:
+//! 30% nonzero, or 50% for 256 outputs or more on a CPU with AVX-512): z = x·W + b and
 //! dW = xᵀ·dz then skip the zeros, summed as `gemm` sums (`SumOrder::AsGemm`), so that the bits
 //! are the same either way and only the time changes. (The first layer keeps its own order, in
 //! which every run before was trained.)
@@ -32,7 +33,7 @@ use super::init::Init;
 use super::layer::{Dense, Input};
 use super::loss::Loss;
 use crate::float::Float;
-use crate::kernels::{SparseInput, SumOrder};
+use crate::kernels::SparseInput;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network<F> {
@@ -142,7 +143,10 @@ impl<F: Float> Network<F> {
             outputs: self.unit_buffers(capacity),
             deltas: Vec::new(),
             dropped: vec![None; self.layers.len()],
-            sparse: vec![SparseInput::in_order(SumOrder::AsGemm); self.layers.len() - 1],
+            sparse: self.layers[1..]
+                .iter()
+                .map(|layer| SparseInput::for_hidden_layer(layer.weight.ncols()))
+                .collect(),
             rows: 0,
         }
     }
