@@ -295,7 +295,7 @@ impl SparseKernel for f64 {
 impl SparseKernel for f32 {
     fn max_density_as_gemm(outputs: usize) -> f64 {
         // The AVX-512 combiner against `gemm` (x·W and xᵀ·dz of a batch of 128 with 1024 inputs, two
-        // threads, medians of 200): ahead up to 55% nonzero for 1024 outputs (2.4 against 3.2 ms
+        // threads, medians of 200): ahead up to 55% nonzero for 1024 outputs (2.5 against 3.2 ms
         // at 50%) and still at 50% for 300 (0.93 against 0.97 ms), behind from 40% for 100 or 10.
         #[cfg(target_arch = "x86_64")]
         if outputs >= 256 && std::arch::is_x86_feature_detected!("avx512f") {
