@@ -11,7 +11,7 @@
 //! | `element.rs` | `Element`, the bound of all kernel code, and the per-type traits it bundles (`Kernel`, `SparseKernel`, `ExpKernel`), with the register tile and the sparse block they are stated in |
 //! | `gemm.rs`, `gemm_avx2.rs`, `gemm_avx512.rs` | C = alpha·A·B + beta·C: the blocked driver, the packing, the f32/f64 microkernels; the AVX2 microkernel, tile store and transposing packs; the AVX-512 microkernel over two tiles at once |
 //! | `sparse_input.rs` | `SparseInput`, `SparseRows`: a batch of mostly zeros as its nonzero values by rows (and columns), filled from given rows, transposed |
-//! | `sparse_products.rs`, `sparse_avx2.rs`, `sparse_avx512.rs` | filling from a dense batch (the nonzero search), x·W and xᵀ·dz on sparse rows, the block combiner; their AVX2 code; the AVX-512 block combiner, m's block packed into panels that stay in L1 |
+//! | `sparse_products.rs`, `sparse_portable.rs`, `sparse_avx2.rs`, `sparse_avx512.rs` | filling from a dense batch (the nonzero search), x·W and xᵀ·dz on sparse rows; the nonzero search and the block combiner in plain Rust and with AVX2; the AVX-512 block combiner, m's block packed into panels that stay in L1 |
 //! | `split.rs` | cutting a product into one piece of its output per thread of the rayon pool, and the work below which it is not cut |
 //! | `vexp.rs`, `scalar.rs` | e^x and the sigmoid of whole slices (AVX2 for f32); the scalar sigmoid they and `nn::activation` share |
 //! | `cache.rs` | prefetch hints |
@@ -33,6 +33,7 @@ mod sparse_avx2;
 #[cfg(target_arch = "x86_64")]
 mod sparse_avx512;
 mod sparse_input;
+mod sparse_portable;
 mod sparse_products;
 mod split;
 mod vexp;

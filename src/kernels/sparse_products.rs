@@ -13,8 +13,10 @@
 //!
 //! Keeping a dense batch's nonzero values (`SparseInput::fill_if_sparse`) is here too: like
 //! `combine_block`, its search is a per-type kernel (`SparseKernel`: AVX2 for f32 in
-//! `sparse_avx2`, plain Rust here for f64 and other CPUs). Each sum runs over the nonzero values
-//! in order, on one thread, so results are the same for any thread count. Two orders of summing
+//! `sparse_avx2`, the combiner with AVX-512 in `sparse_avx512`, plain Rust in `sparse_portable`
+//! for f64 and other CPUs). Each sum runs over the nonzero values in order, on one thread, so
+//! results are the same for any thread count; a product is cut over the threads by rows, or by
+//! blocks of columns when each thread gets at least four. Two orders of summing
 //! (`Start`): the first layer's, one chain per output from the bias; and `gemm`'s, a chain from
 //! zero per block of depth added to the output, which skips only terms that are exactly zero
 //! and so gives the dense product's bits (hidden layers' inputs).
@@ -30,7 +32,8 @@ use super::sparse_avx2 as avx2;
 #[cfg(target_arch = "x86_64")]
 use super::sparse_avx512 as avx512;
 use super::sparse_input::{MAX_DENSITY, SparseInput, SparseRows, SumOrder};
-use super::split::{SPARSE_MIN_WORK, in_pieces, pieces};
+use super::sparse_portable as portable;
+use super::split::{SPARSE_MIN_WORK, in_column_pieces, in_pieces, pieces};
 
 impl<F: Element> SparseInput<F> {
     /// out = x · m + init (on every row) for the current batch x: the layer's z = x·W + b, summed
@@ -142,7 +145,7 @@ impl<F: Element> SparseRows<F> {
         let m = m.to_slice().expect("sparse product: m must be in standard layout");
         if let Some(transposed) = transposed {
             in_pieces(0, out, transposed.parts(n), &|first, out| {
-                transposed.combine_rows(first, m, n, start, out)
+                transposed.combine_rows(first, 0, m, n, start, out)
             });
             return;
         }
@@ -157,7 +160,7 @@ impl<F: Element> SparseRows<F> {
         in_pieces(0, out, self.parts(n), &|first, out: ArrayViewMut2<F>| {
             F::with_transpose(|t| {
                 self.transpose_into(first..first + out.nrows(), t);
-                t.combine_rows(0, m, n, start, out);
+                t.combine_rows(0, 0, m, n, start, out);
             })
         });
     }
@@ -188,19 +191,37 @@ impl<F: Element> SparseRows<F> {
             assert_eq!(init.len(), n, "sparse product: the start values are not {n} long");
         }
         let m = m.to_slice().expect("sparse product: m must be in standard layout");
-        in_pieces(0, out, self.parts(n), &|first, out| {
-            self.combine_rows(first, m, n, start, out)
-        });
+        let (parts, block) = (self.parts(n), F::block_columns());
+        // Cut by columns when each thread gets a few blocks of them: then it packs (the AVX-512
+        // combiner) or reads only its own blocks of m, for every row of x.
+        if n.div_ceil(block) >= 4 * parts {
+            in_column_pieces(0, out, parts, block, &|first_column, out| {
+                self.combine_rows(0, first_column, m, n, start, out)
+            });
+        } else {
+            in_pieces(0, out, parts, &|first, out| {
+                self.combine_rows(first, 0, m, n, start, out)
+            });
+        }
     }
 
-    /// Rows `first..first + out.nrows()` of the product, on this thread. The outer loop runs over
-    /// blocks of columns, so that one block of m's columns stays in cache for all the rows.
-    fn combine_rows(&self, first: usize, m: &[F], n: usize, start: Start<F>, mut out: ArrayViewMut2<F>) {
-        let columns = F::block_columns();
-        for c0 in (0..n).step_by(columns) {
-            let width = columns.min(n - c0);
+    /// Rows `first..first + out.nrows()` and columns `first_column..first_column + out.ncols()`
+    /// of the product, on this thread (m has `n` columns). The outer loop runs over blocks of
+    /// columns, so that one block of m's columns stays in cache for all the rows.
+    fn combine_rows(
+        &self,
+        first: usize,
+        first_column: usize,
+        m: &[F],
+        n: usize,
+        start: Start<F>,
+        mut out: ArrayViewMut2<F>,
+    ) {
+        let (columns, width) = (F::block_columns(), out.ncols());
+        for c in (0..width).step_by(columns) {
+            let (c0, block_width) = (first_column + c, columns.min(width - c));
             let start = match start {
-                Start::Chain(init) => Start::Chain(init.map(|b| &b[c0..c0 + width])),
+                Start::Chain(init) => Start::Chain(init.map(|b| &b[c0..c0 + block_width])),
                 blocked => blocked,
             };
             let block = Block {
@@ -208,7 +229,7 @@ impl<F: Element> SparseRows<F> {
                 stride: n,
                 start,
             };
-            F::combine_block(self, first, block, out.slice_mut(s![.., c0..c0 + width]));
+            F::combine_block(self, first, block, out.slice_mut(s![.., c..c + block_width]));
         }
     }
 }
@@ -218,73 +239,13 @@ thread_local! {
     static TRANSPOSE_F64: RefCell<SparseRows<f64>> = RefCell::default();
 }
 
-/// `push_nonzeros` in plain Rust: eight values at a time, a bit per nonzero value, then one step
-/// per set bit, so that zeros cost no branch to mispredict.
-fn push_nonzeros_portable<F: Element>(row: &[F], indices: &mut Vec<u32>, values: &mut Vec<F>) {
-    for (c, chunk) in row.chunks(8).enumerate() {
-        let mut nonzero = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |bits, (j, &v)| bits | u32::from(v != F::zero()) << j);
-        while nonzero != 0 {
-            let j = c * 8 + nonzero.trailing_zeros() as usize;
-            indices.push(j as u32);
-            values.push(row[j]);
-            nonzero &= nonzero - 1;
-        }
-    }
-}
-
-/// `combine_block` in plain Rust, for f64 (gradient checks) and CPUs without AVX2.
-fn combine_block_portable<F: Element>(x: &SparseRows<F>, first: usize, block: Block<F>, mut out: ArrayViewMut2<F>) {
-    // acc[c] += v · m[j, c] for each value v of x at column j, in order (multiplied and added
-    // apart, as `gemm`'s plain microkernel does).
-    let combine = |acc: &mut [F], indices: &[u32], values: &[F]| {
-        for (&j, &v) in indices.iter().zip(values) {
-            let m_row = &block.m[j as usize * block.stride..];
-            for (a, &w) in acc.iter_mut().zip(m_row) {
-                *a += v * w;
-            }
-        }
-    };
-    let mut acc = [F::zero(); BLOCK];
-    let acc = &mut acc[..out.ncols()];
-    for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
-        let (indices, values) = x.row(first + r);
-        match block.start {
-            Start::Chain(init) => {
-                match init {
-                    Some(init) => acc.copy_from_slice(init),
-                    None => acc.fill(F::zero()),
-                }
-                combine(acc, indices, values);
-                out_row.iter_mut().zip(&*acc).for_each(|(o, &a)| *o = a);
-            }
-            Start::Blocked { depth, overwrite } => {
-                let mut at = 0;
-                for d in 0..x.columns.div_ceil(depth).max(1) {
-                    let count = indices[at..].partition_point(|&j| (j as usize) < (d + 1) * depth);
-                    acc.fill(F::zero());
-                    combine(acc, &indices[at..at + count], &values[at..at + count]);
-                    at += count;
-                    let add = d > 0 || !overwrite;
-                    out_row
-                        .iter_mut()
-                        .zip(&*acc)
-                        .for_each(|(o, &a)| *o = if add { a + *o } else { a });
-                }
-            }
-        }
-    }
-}
-
 impl SparseKernel for f64 {
     fn combine_block(x: &SparseRows<f64>, first: usize, block: Block<f64>, out: ArrayViewMut2<f64>) {
-        combine_block_portable(x, first, block, out);
+        portable::combine_block(x, first, block, out);
     }
 
     fn push_nonzeros(row: &[f64], indices: &mut Vec<u32>, values: &mut Vec<f64>) {
-        push_nonzeros_portable(row, indices, values);
+        portable::push_nonzeros(row, indices, values);
     }
 
     fn with_transpose<R>(f: impl FnOnce(&mut SparseRows<f64>) -> R) -> R {
@@ -342,7 +303,7 @@ impl SparseKernel for f32 {
                 return;
             }
         }
-        combine_block_portable(x, first, block, out);
+        portable::combine_block(x, first, block, out);
     }
 
     fn push_nonzeros(row: &[f32], indices: &mut Vec<u32>, values: &mut Vec<f32>) {
@@ -355,7 +316,7 @@ impl SparseKernel for f32 {
             unsafe { avx2::push_nonzeros(row, indices, values) };
             return;
         }
-        push_nonzeros_portable(row, indices, values);
+        portable::push_nonzeros(row, indices, values);
     }
 
     fn with_transpose<R>(f: impl FnOnce(&mut SparseRows<f32>) -> R) -> R {
@@ -536,7 +497,7 @@ mod tests {
             let (mut indices, mut values) = (vec![9], vec![9.0]);
             f32::push_nonzeros(&row, &mut indices, &mut values);
             let (mut want_indices, mut want_values) = (vec![9], vec![9.0]);
-            push_nonzeros_portable(&row, &mut want_indices, &mut want_values);
+            portable::push_nonzeros(&row, &mut want_indices, &mut want_values);
             assert_eq!(indices, want_indices, "length {len}");
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&values), bits(&want_values), "length {len}");
@@ -571,24 +532,27 @@ mod tests {
     fn results_are_bit_identical_for_any_thread_count() {
         let mut rng = ChaCha8Rng::seed_from_u64(6);
         let x = sparse_random(100, 784, 0.19, &mut rng).mapv(|v| v as f32);
-        let m = sparse_random(784, 100, 1.0, &mut rng).mapv(|v| v as f32);
-        // x·m and xᵀ·dz (with m for dz), each cut into as many pieces as there are threads.
-        let product = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| {
-                let mut sparse = SparseInput::default();
-                assert!(sparse.fill_if_sparse(x.view()));
-                let rows = sparse.rows().unwrap();
-                let mut out = Array2::<f32>::zeros((100, 100));
-                rows.mul(m.view(), Start::Chain(None), out.view_mut());
-                let mut transposed = Array2::<f32>::zeros((784, 100));
-                rows.mul_transposed(None, m.slice(s![..100, ..]), Start::Chain(None), transposed.view_mut());
-                (out, transposed)
-            })
-        };
-        let one = product(1);
-        for threads in [2, 3, 4] {
-            assert_eq!(product(threads), one, "{threads} threads");
+        // 100 outputs are cut by rows; 1100, many blocks of columns for each thread, by columns.
+        for n in [100, 1100] {
+            let m = sparse_random(784, n, 1.0, &mut rng).mapv(|v| v as f32);
+            // x·m and xᵀ·dz (with m for dz), each cut into as many pieces as there are threads.
+            let product = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                pool.install(|| {
+                    let mut sparse = SparseInput::default();
+                    assert!(sparse.fill_if_sparse(x.view()));
+                    let rows = sparse.rows().unwrap();
+                    let mut out = Array2::<f32>::zeros((100, n));
+                    rows.mul(m.view(), Start::Chain(None), out.view_mut());
+                    let mut transposed = Array2::<f32>::zeros((784, n));
+                    rows.mul_transposed(None, m.slice(s![..100, ..]), Start::Chain(None), transposed.view_mut());
+                    (out, transposed)
+                })
+            };
+            let one = product(1);
+            for threads in [2, 3, 4] {
+                assert_eq!(product(threads), one, "{threads} threads, {n} outputs");
+            }
         }
     }
 }

@@ -45,6 +45,30 @@ pub fn in_pieces<F: Send>(
     }
 }
 
+/// Runs `piece(first, columns)` on `parts` pieces of `out`'s columns side by side, each cut after
+/// a whole number of `granule` columns, `first` being the piece's first column counted from
+/// `first_column`.
+pub fn in_column_pieces<F: Send>(
+    first_column: usize,
+    out: ArrayViewMut2<F>,
+    parts: usize,
+    granule: usize,
+    piece: &(impl Fn(usize, ArrayViewMut2<F>) + Sync),
+) {
+    let granules = out.ncols().div_ceil(granule);
+    if parts > 1 && granules > 1 {
+        let left = parts / 2;
+        let cut = (granules * left / parts).max(1) * granule;
+        let (west, east) = out.split_at(Axis(1), cut);
+        rayon::join(
+            || in_column_pieces(first_column, west, left, granule, piece),
+            || in_column_pieces(first_column + cut, east, parts - left, granule, piece),
+        );
+    } else {
+        piece(first_column, out);
+    }
+}
+
 /// Where to cut C (m x n, inner dimension k) so that `left` of `parts` threads take the first piece:
 /// the axis and index, on a tile boundary, that minimise the busiest thread's work (tiles times k,
 /// plus the packing of the operand every piece repeats). `None` when C is too small to cut.
