@@ -209,7 +209,6 @@ mod tests {
 
     use super::*;
     use crate::kernels::sparse_avx2;
-    use crate::kernels::sparse_input::MAX_DENSITY;
 
     /// A (rows, columns) matrix with about `density` of its values nonzero, in [-1, 1).
     fn random(rows: usize, columns: usize, density: f64, rng: &mut ChaCha8Rng) -> Array2<f32> {
@@ -231,17 +230,20 @@ mod tests {
         }
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         let init: Vec<f32> = (0..64).map(|c| c as f32 * 0.25 - 3.0).collect();
-        // Depths of none, less than a panel, a panel and a bit, and several panels; every vector
+        // Depths of none, less than a panel, a panel and a bit, and several panels; one chunk of
+        // rows and several (one panel packed once for all, or panels packed for each); every vector
         // count and masked tail of a block; dense and sparse rows, and a row with no nonzero value.
-        for (k, density) in [(0, 0.2), (5, 0.5), (130, 0.3), (784, 0.19), (1024, 0.25)] {
-            let rows = 37;
+        for (k, density, rows) in [
+            (0, 0.2, 37),
+            (5, 0.5, 200),
+            (130, 0.3, 200),
+            (784, 0.19, 37),
+            (1024, 0.25, 100),
+        ] {
             let mut x = random(rows, k, density, &mut rng);
             x.row_mut(11).fill(0.0);
             let mut sparse = SparseRows::default();
-            assert!(sparse.fill_if_sparse(x.view(), MAX_DENSITY) || density > MAX_DENSITY);
-            if density > MAX_DENSITY {
-                continue;
-            }
+            assert!(sparse.fill_if_sparse(x.view(), 1.0));
             for n in [1, 15, 16, 17, 33, 48, 63, 64] {
                 let m = random(k.max(1), n + 5, 1.0, &mut rng);
                 let before = random(rows - 3, n, 1.0, &mut rng);
