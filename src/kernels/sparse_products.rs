@@ -253,21 +253,30 @@ impl SparseKernel for f64 {
     }
 }
 
+/// Whether f32 products take the AVX-512 combiner (`sparse_avx512`): the one place that decides,
+/// so that the block width, the density limit and the kernel called agree.
+fn avx512_combiner() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx512f");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 impl SparseKernel for f32 {
     fn max_density_as_gemm(outputs: usize) -> f64 {
         // The AVX-512 combiner against `gemm` (x·W and xᵀ·dz of a batch of 128 with 1024 inputs, two
         // threads, medians of 200): ahead up to 55% nonzero for 1024 outputs (2.5 against 3.2 ms
         // at 50%) and still at 50% for 300 (0.93 against 0.97 ms), behind from 40% for 100 or 10.
-        #[cfg(target_arch = "x86_64")]
-        if outputs >= 256 && std::arch::is_x86_feature_detected!("avx512f") {
-            return 0.5;
+        if outputs >= 256 && avx512_combiner() {
+            0.5
+        } else {
+            MAX_DENSITY
         }
-        MAX_DENSITY
     }
 
     fn block_columns() -> usize {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        if avx512_combiner() {
             return avx512::COLUMNS;
         }
         BLOCK
@@ -276,7 +285,7 @@ impl SparseKernel for f32 {
     fn combine_block(x: &SparseRows<f32>, first: usize, block: Block<f32>, out: ArrayViewMut2<f32>) {
         #[cfg(target_arch = "x86_64")]
         {
-            let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+            let avx512 = avx512_combiner();
             let avx2 = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
             if avx512 || avx2 {
                 let width = out.ncols();
@@ -295,6 +304,8 @@ impl SparseKernel for f32 {
                     x.columns == 0 || (x.columns - 1) * block.stride + width <= block.m.len(),
                     "sparse block: m is shorter than x's columns"
                 );
+                // SAFETY: the CPU has the kernel's features (checked above), and the block, its
+                // rows of x and its start values are as its contract asks (asserted above).
                 if avx512 {
                     unsafe { avx512::combine_block(x, first, block, out) };
                 } else {
