@@ -204,21 +204,16 @@ unsafe fn combine<const V: usize>(
 #[cfg(test)]
 mod tests {
     use ndarray::Array2;
-    use rand::{RngExt, SeedableRng};
+    use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
     use crate::kernels::sparse_avx2;
+    use crate::kernels::sparse_products::tests::sparse_random;
 
-    /// A (rows, columns) matrix with about `density` of its values nonzero, in [-1, 1).
+    /// `sparse_random` in f32.
     fn random(rows: usize, columns: usize, density: f64, rng: &mut ChaCha8Rng) -> Array2<f32> {
-        Array2::from_shape_simple_fn((rows, columns), || {
-            if rng.random_bool(density) {
-                rng.random_range(-1.0..1.0)
-            } else {
-                0.0
-            }
-        })
+        sparse_random(rows, columns, density, rng).mapv(|v| v as f32)
     }
 
     #[test]

@@ -336,7 +336,7 @@ impl SparseKernel for f32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use ndarray::Array2;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -345,7 +345,12 @@ mod tests {
     use crate::kernels::gemm;
 
     /// A (rows, columns) matrix with about `density` of its values nonzero, in [-1, 1).
-    fn sparse_random(rows: usize, columns: usize, density: f64, rng: &mut ChaCha8Rng) -> Array2<f64> {
+    pub(in crate::kernels) fn sparse_random(
+        rows: usize,
+        columns: usize,
+        density: f64,
+        rng: &mut ChaCha8Rng,
+    ) -> Array2<f64> {
         Array2::from_shape_simple_fn((rows, columns), || {
             if rng.random_bool(density) {
                 rng.random_range(-1.0..1.0)
