@@ -31,18 +31,7 @@ pub fn in_pieces<F: Send>(
     parts: usize,
     piece: &(impl Fn(usize, ArrayViewMut2<F>) + Sync),
 ) {
-    let rows = out.nrows();
-    if parts > 1 && rows > 1 {
-        let left = parts / 2;
-        let cut = rows * left / parts;
-        let (top, bottom) = out.split_at(Axis(0), cut);
-        rayon::join(
-            || in_pieces(first_row, top, left, piece),
-            || in_pieces(first_row + cut, bottom, parts - left, piece),
-        );
-    } else {
-        piece(first_row, out);
-    }
+    in_pieces_along(Axis(0), 1, first_row, out, parts, piece);
 }
 
 /// Runs `piece(first, columns)` on `parts` pieces of `out`'s columns side by side, each cut after
@@ -55,17 +44,29 @@ pub fn in_column_pieces<F: Send>(
     granule: usize,
     piece: &(impl Fn(usize, ArrayViewMut2<F>) + Sync),
 ) {
-    let granules = out.ncols().div_ceil(granule);
+    in_pieces_along(Axis(1), granule, first_column, out, parts, piece);
+}
+
+/// `in_pieces` or `in_column_pieces`: `out` cut along `axis` after whole numbers of `granule`.
+fn in_pieces_along<F: Send>(
+    axis: Axis,
+    granule: usize,
+    first: usize,
+    out: ArrayViewMut2<F>,
+    parts: usize,
+    piece: &(impl Fn(usize, ArrayViewMut2<F>) + Sync),
+) {
+    let granules = out.len_of(axis).div_ceil(granule);
     if parts > 1 && granules > 1 {
         let left = parts / 2;
-        let cut = (granules * left / parts).max(1) * granule;
-        let (west, east) = out.split_at(Axis(1), cut);
+        let cut = granules * left / parts * granule;
+        let (before, after) = out.split_at(axis, cut);
         rayon::join(
-            || in_column_pieces(first_column, west, left, granule, piece),
-            || in_column_pieces(first_column + cut, east, parts - left, granule, piece),
+            || in_pieces_along(axis, granule, first, before, left, piece),
+            || in_pieces_along(axis, granule, first + cut, after, parts - left, piece),
         );
     } else {
-        piece(first_column, out);
+        piece(first, out);
     }
 }
 
